@@ -1,0 +1,10 @@
+#!/usr/bin/env node
+import { main } from '../dist/cli/main.js';
+
+// A reader that closes the pipe early (`mariadb-tdx ... | head`) is not an error.
+process.stdout.on('error', (error) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
+process.exitCode = await main(process.argv.slice(2));

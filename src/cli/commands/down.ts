@@ -1,0 +1,26 @@
+import { Command } from '@commander-js/extra-typings';
+import { DIR_HELP, defaultStateDir } from '../options.js';
+import { printJson, println } from '../output.js';
+
+export function downCommand() {
+  return new Command('down')
+    .description('stop the local MariaDB server cleanly (SIGTERM, then wait for it to exit)')
+    .option('--dir <path>', DIR_HELP, defaultStateDir())
+    .option('--purge', 'delete the state directory afterwards, with its data and keys')
+    .option('--yes', 'confirm --purge')
+    .option('--json', 'print the result as JSON')
+    .action(async (options) => {
+      const { down } = await import('../../local/down.js');
+      const result = await down({ dir: options.dir, purge: options.purge, yes: options.yes });
+      if (options.json) {
+        printJson(result);
+        return;
+      }
+      println(
+        result.stoppedPid === undefined
+          ? `no server was running from ${result.dir}`
+          : `stopped mariadbd (pid ${result.stoppedPid}) of ${result.dir}`,
+      );
+      if (result.purged) println(`deleted ${result.dir}`);
+    });
+}

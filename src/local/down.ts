@@ -1,0 +1,71 @@
+import { rm } from 'node:fs/promises';
+import { ConfigError, ServerError } from '../errors.js';
+import { stateLayout, DEFAULT_STATE_DIR } from '../mariadb/layout.js';
+import { readServerPid, stopServer } from '../mariadb/server.js';
+import { classifyStateDir, readManifest } from './manifest.js';
+
+/** Options of {@link down}. */
+export interface DownOptions {
+  readonly dir?: string | undefined;
+  /** Deletes the state directory (data, keys, certificates) after the server stopped. */
+  readonly purge?: boolean | undefined;
+  /** Confirms `purge`; without it nothing is deleted. */
+  readonly yes?: boolean | undefined;
+  readonly timeoutMs?: number | undefined;
+}
+
+/** What {@link down} did. */
+export interface DownResult {
+  readonly dir: string;
+  /** Pid of the server that was stopped, or undefined when none was running. */
+  readonly stoppedPid: number | undefined;
+  readonly purged: boolean;
+}
+
+const DEFAULT_STOP_TIMEOUT_MS = 120_000;
+
+/**
+ * Stops the local server with SIGTERM and waits for a clean shutdown. With `purge` and `yes`
+ * it then deletes the state directory, including the only copy of its keys.
+ */
+export async function down(options: DownOptions = {}): Promise<DownResult> {
+  const layout = stateLayout(options.dir ?? DEFAULT_STATE_DIR);
+  if (options.purge && !options.yes) {
+    throw new ConfigError(
+      'INVALID_OPTION',
+      `--purge deletes ${layout.root} with its data and the only copy of its keys`,
+      { hint: 'add --yes to confirm' },
+    );
+  }
+
+  const kind = await classifyStateDir(layout);
+  if (kind === 'foreign') {
+    throw new ConfigError(
+      'STATE_DIR_FOREIGN',
+      `${layout.root} is not a mariadb-tdx state directory (no mariadb-tdx.json)`,
+      { hint: 'check --dir; mariadb-tdx does not touch directories it did not create' },
+    );
+  }
+  if (kind !== 'ours') {
+    throw new ConfigError('STATE_DIR_MISSING', `${layout.root} does not exist or is empty`, {
+      hint: 'check --dir',
+    });
+  }
+  await readManifest(layout);
+
+  const pid = await readServerPid(layout);
+  if (pid !== undefined) await stopServer(pid, options.timeoutMs ?? DEFAULT_STOP_TIMEOUT_MS);
+
+  if (options.purge) {
+    if ((await readServerPid(layout)) !== undefined) {
+      throw new ServerError('ALREADY_RUNNING', `a server still runs from ${layout.root}`, {
+        hint: 'run down again before --purge',
+      });
+    }
+    await rm(layout.root, { recursive: true, force: true });
+    await rm(layout.tmpDir, { recursive: true, force: true });
+    if (!layout.socket.startsWith(layout.root)) await rm(layout.socket, { force: true });
+  }
+
+  return { dir: layout.root, stoppedPid: pid, purged: options.purge === true };
+}

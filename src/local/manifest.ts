@@ -1,0 +1,78 @@
+import { readFile, readdir } from 'node:fs/promises';
+import { ConfigError } from '../errors.js';
+import { isErrno, writeFileAtomic } from '../util/fs.js';
+import { PROFILE_NAMES, type ProfileName } from '../mariadb/profile.js';
+import type { StateLayout } from '../mariadb/layout.js';
+
+/** Contents of `mariadb-tdx.json`, the marker and settings of a state directory. */
+export interface StateManifest {
+  readonly tool: 'mariadb-tdx';
+  readonly format: 1;
+  readonly profile: ProfileName;
+  readonly port: number;
+  readonly adminUser: string;
+  /** Absolute path of the passphrase file when the key file is stored encrypted. */
+  readonly filekeyPath?: string | undefined;
+  readonly createdAt: string;
+  /** False until the data directory has been created and the admin account added. */
+  readonly initialized: boolean;
+}
+
+/** What a directory holds from the point of view of `up`. */
+export type StateDirKind = 'missing' | 'empty' | 'ours' | 'foreign';
+
+/** Tells whether a directory is absent, empty, a mariadb-tdx state directory, or anything else. */
+export async function classifyStateDir(layout: StateLayout): Promise<StateDirKind> {
+  let entries: string[];
+  try {
+    entries = await readdir(layout.root);
+  } catch (error) {
+    if (isErrno(error, 'ENOENT')) return 'missing';
+    if (isErrno(error, 'ENOTDIR')) return 'foreign';
+    throw error;
+  }
+  if (entries.length === 0) return 'empty';
+  return entries.includes('mariadb-tdx.json') ? 'ours' : 'foreign';
+}
+
+/** Reads and validates the manifest of a state directory. */
+export async function readManifest(layout: StateLayout): Promise<StateManifest> {
+  let parsed: Partial<StateManifest>;
+  try {
+    parsed = JSON.parse(await readFile(layout.manifest, 'utf8')) as Partial<StateManifest>;
+  } catch (error) {
+    if (isErrno(error, 'ENOENT')) {
+      throw new ConfigError(
+        'STATE_DIR_MISSING',
+        `${layout.root} is not a mariadb-tdx state directory`,
+        {
+          hint: 'create one with: mariadb-tdx up --dir DIR',
+          cause: error,
+        },
+      );
+    }
+    throw new ConfigError('STATE_DIR_INVALID', `${layout.manifest} is not valid JSON`, {
+      hint: 'restore the file from a backup; it records the port, profile and key protection',
+      cause: error,
+    });
+  }
+
+  const valid =
+    parsed.tool === 'mariadb-tdx' &&
+    parsed.format === 1 &&
+    PROFILE_NAMES.includes(parsed.profile as ProfileName) &&
+    Number.isInteger(parsed.port) &&
+    typeof parsed.adminUser === 'string' &&
+    typeof parsed.initialized === 'boolean';
+  if (!valid) {
+    throw new ConfigError('STATE_DIR_INVALID', `${layout.manifest} is not a valid manifest`, {
+      hint: 'restore the file from a backup',
+    });
+  }
+  return parsed as StateManifest;
+}
+
+/** Writes the manifest atomically. */
+export async function writeManifest(layout: StateLayout, manifest: StateManifest) {
+  await writeFileAtomic(layout.manifest, `${JSON.stringify(manifest, null, 2)}\n`, 0o644);
+}

@@ -1,0 +1,93 @@
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+/** Default state directory, relative to the working directory. */
+export const DEFAULT_STATE_DIR = '.mariadb-tdx';
+
+/** Name of the manifest that marks a directory as a mariadb-tdx state directory. */
+export const MANIFEST_NAME = 'mariadb-tdx.json';
+
+// Unix socket paths are limited to 108 bytes including the terminating NUL (sun_path).
+const MAX_SOCKET_PATH = 107;
+
+/** Every path of a local server's state directory. */
+export interface StateLayout {
+  readonly root: string;
+  readonly manifest: string;
+  readonly serverOptionFile: string;
+  readonly clientOptionFile: string;
+  readonly keysDir: string;
+  readonly keyFile: string;
+  readonly encryptedKeyFile: string;
+  readonly keyCheckFile: string;
+  readonly tlsDir: string;
+  readonly caCert: string;
+  readonly caKey: string;
+  readonly serverCert: string;
+  readonly serverKey: string;
+  readonly clientCert: string;
+  readonly clientKey: string;
+  readonly secretsDir: string;
+  readonly adminPasswordFile: string;
+  readonly dataDir: string;
+  readonly binlogDir: string;
+  readonly binlogBase: string;
+  readonly logDir: string;
+  readonly errorLog: string;
+  readonly runDir: string;
+  readonly pidFile: string;
+  readonly socket: string;
+  readonly filesDir: string;
+  readonly tmpDir: string;
+  readonly tmpDirOnRam: boolean;
+}
+
+/**
+ * Derives the layout of a state directory. tmpdir goes to a private directory under /dev/shm
+ * when it exists, because MariaDB 10.11 leaves internal temporary tables unencrypted and RAM
+ * is the one place where they never reach a disk.
+ */
+export function stateLayout(dir: string): StateLayout {
+  const root = resolve(dir);
+  const rootHash = createHash('sha256').update(root).digest('hex').slice(0, 12);
+  const runDir = join(root, 'run');
+  const socketInRoot = join(runDir, 'mariadbd.sock');
+  const socket =
+    socketInRoot.length <= MAX_SOCKET_PATH
+      ? socketInRoot
+      : join('/tmp', `mariadb-tdx-${rootHash}.sock`);
+  const tmpDirOnRam = existsSync('/dev/shm');
+  const tmpDir = tmpDirOnRam ? join('/dev/shm', `mariadb-tdx-${rootHash}`) : join(root, 'tmp');
+
+  return {
+    root,
+    manifest: join(root, MANIFEST_NAME),
+    serverOptionFile: join(root, 'mariadb.cnf'),
+    clientOptionFile: join(root, 'client.cnf'),
+    keysDir: join(root, 'keys'),
+    keyFile: join(root, 'keys', 'keyfile'),
+    encryptedKeyFile: join(root, 'keys', 'keyfile.enc'),
+    keyCheckFile: join(root, 'keys', 'key-check.json'),
+    tlsDir: join(root, 'tls'),
+    caCert: join(root, 'tls', 'ca.pem'),
+    caKey: join(root, 'tls', 'ca-key.pem'),
+    serverCert: join(root, 'tls', 'server.pem'),
+    serverKey: join(root, 'tls', 'server-key.pem'),
+    clientCert: join(root, 'tls', 'client.pem'),
+    clientKey: join(root, 'tls', 'client-key.pem'),
+    secretsDir: join(root, 'secrets'),
+    adminPasswordFile: join(root, 'secrets', 'admin.password'),
+    dataDir: join(root, 'data'),
+    binlogDir: join(root, 'binlog'),
+    binlogBase: join(root, 'binlog', 'binlog'),
+    logDir: join(root, 'log'),
+    errorLog: join(root, 'log', 'error.log'),
+    runDir,
+    pidFile: join(runDir, 'mariadbd.pid'),
+    socket,
+    filesDir: join(root, 'files'),
+    tmpDir,
+    tmpDirOnRam,
+  };
+}

@@ -1,0 +1,200 @@
+import type { StateLayout } from './layout.js';
+
+/**
+ * Server configurations that mariadb-tdx writes.
+ *
+ * - `hardened`: every encryption setting, TLS enforced, tmpdir in RAM; what `up` runs.
+ * - `baseline`: the minimal configuration often published for TDX deployments
+ *   (file_key_management with a key file, redo log and InnoDB temporary tables encrypted,
+ *   tables created ENCRYPTED=YES, TLS available but not required), plus a binlog as production
+ *   servers keep one. It exists to show what that configuration leaves open.
+ * - `plain`: the hardened layout with encryption at rest and TLS off, for overhead benchmarks.
+ */
+export type ProfileName = 'hardened' | 'baseline' | 'plain';
+
+export const PROFILE_NAMES: readonly ProfileName[] = ['hardened', 'baseline', 'plain'];
+
+/** One line of the option file, with the reason it is there. */
+export interface ServerOption {
+  readonly name: string;
+  readonly value?: string | number;
+  readonly reason?: string;
+}
+
+/** Inputs of the option file that are not part of the profile itself. */
+export interface ServerOptionInputs {
+  readonly layout: StateLayout;
+  readonly port: number;
+  readonly keyFile: string;
+  readonly filekeyPath?: string | undefined;
+  readonly runAsRoot: boolean;
+}
+
+/** Returns the `[mariadbd]` options of a profile, in the order they are written. */
+export function serverOptions(profile: ProfileName, inputs: ServerOptionInputs): ServerOption[] {
+  return [
+    ...placementOptions(inputs),
+    ...loggingOptions(profile, inputs.layout),
+    ...keyManagementOptions(profile, inputs),
+    ...encryptionOptions(profile),
+    ...tlsOptions(profile, inputs.layout),
+    ...hardeningOptions(profile, inputs.layout),
+  ];
+}
+
+function placementOptions({ layout, port, runAsRoot }: ServerOptionInputs): ServerOption[] {
+  const options: ServerOption[] = [
+    { name: 'datadir', value: layout.dataDir },
+    { name: 'socket', value: layout.socket },
+    { name: 'pid_file', value: layout.pidFile },
+    { name: 'port', value: port },
+    { name: 'bind_address', value: '127.0.0.1', reason: 'a local server listens on loopback only' },
+    {
+      name: 'tmpdir',
+      value: layout.tmpDir,
+      reason: layout.tmpDirOnRam
+        ? 'RAM-backed: internal temporary tables are not encrypted by MariaDB 10.11'
+        : 'no /dev/shm on this system: internal temporary tables can reach the disk in clear',
+    },
+    { name: 'character_set_server', value: 'utf8mb4' },
+  ];
+  if (runAsRoot) {
+    options.push({ name: 'user', value: 'root', reason: 'mariadb-tdx was started as root' });
+  }
+  return options;
+}
+
+function loggingOptions(profile: ProfileName, layout: StateLayout): ServerOption[] {
+  const options: ServerOption[] = [
+    { name: 'log_error', value: layout.errorLog },
+    {
+      name: 'general_log',
+      value: 0,
+      reason: 'the general log records statements with their values',
+    },
+    {
+      name: 'slow_query_log',
+      value: 0,
+      reason: 'the slow log records statements with their values',
+    },
+    { name: 'log_output', value: 'FILE', reason: 'TABLE would store logs as CSV in the datadir' },
+    { name: 'log_bin', value: layout.binlogBase },
+    { name: 'server_id', value: 1 },
+    { name: 'binlog_format', value: 'ROW' },
+  ];
+  if (profile === 'hardened') {
+    options.push({ name: 'encrypt_binlog', value: 'ON', reason: 'binlogs hold every changed row' });
+  }
+  return options;
+}
+
+function keyManagementOptions(profile: ProfileName, inputs: ServerOptionInputs): ServerOption[] {
+  if (profile === 'plain') return [];
+
+  const options: ServerOption[] = [
+    { name: 'plugin_load_add', value: 'file_key_management' },
+    { name: 'file_key_management_filename', value: inputs.keyFile },
+  ];
+  if (inputs.filekeyPath) {
+    options.push({
+      name: 'file_key_management_filekey',
+      value: `FILE:${inputs.filekeyPath}`,
+      reason: 'the key file is encrypted; the passphrase stays in this file, not in SHOW VARIABLES',
+    });
+  }
+  if (profile === 'hardened') {
+    options.push(
+      {
+        name: 'file_key_management',
+        value: 'FORCE_PLUS_PERMANENT',
+        reason: 'a missing key stops the server instead of reporting tables as corrupt',
+      },
+      {
+        name: 'file_key_management_encryption_algorithm',
+        value: 'aes_ctr',
+        reason: 'fixed before any data is written; changing it later makes pages unreadable',
+      },
+    );
+  }
+  return options;
+}
+
+function encryptionOptions(profile: ProfileName): ServerOption[] {
+  if (profile === 'plain') return [];
+
+  const common: ServerOption[] = [
+    { name: 'innodb_encrypt_log', value: 'ON' },
+    { name: 'innodb_encrypt_temporary_tables', value: 'ON' },
+    { name: 'innodb_encryption_threads', value: 4 },
+  ];
+  if (profile === 'baseline') return common;
+
+  return [
+    {
+      name: 'innodb_encrypt_tables',
+      value: 'FORCE',
+      reason: 'covers the system and undo tablespaces and rejects ENCRYPTED=NO',
+    },
+    ...common,
+    {
+      name: 'innodb_undo_tablespaces',
+      value: 3,
+      reason: 'undo records leave ibdata1 for their own encrypted tablespaces',
+    },
+    {
+      name: 'innodb_immediate_scrub_data_uncompressed',
+      value: 'ON',
+      reason: 'freed pages are zeroed instead of keeping old rows',
+    },
+    { name: 'encrypt_tmp_files', value: 'ON', reason: 'filesort and binlog cache spill files' },
+    { name: 'encrypt_tmp_disk_tables', value: 'ON' },
+    { name: 'aria_encrypt_tables', value: 'ON' },
+  ];
+}
+
+function tlsOptions(profile: ProfileName, layout: StateLayout): ServerOption[] {
+  if (profile === 'plain') return [];
+
+  const certificates: ServerOption[] = [
+    { name: 'ssl_ca', value: layout.caCert },
+    { name: 'ssl_cert', value: layout.serverCert },
+    { name: 'ssl_key', value: layout.serverKey },
+  ];
+  if (profile === 'baseline') return certificates;
+
+  return [
+    ...certificates,
+    { name: 'tls_version', value: 'TLSv1.2,TLSv1.3' },
+    {
+      name: 'require_secure_transport',
+      value: 'ON',
+      reason: 'TCP connections without TLS are rejected',
+    },
+  ];
+}
+
+function hardeningOptions(profile: ProfileName, layout: StateLayout): ServerOption[] {
+  if (profile === 'baseline') return [];
+
+  return [
+    { name: 'skip_name_resolve', value: 'ON' },
+    { name: 'local_infile', value: 0, reason: 'clients cannot make the server read their files' },
+    { name: 'secure_file_priv', value: layout.filesDir },
+    { name: 'symbolic_links', value: 0 },
+    { name: 'plugin_load_add', value: 'simple_password_check' },
+    { name: 'strict_password_validation', value: 'ON' },
+    { name: 'max_password_errors', value: 10 },
+  ];
+}
+
+/** Renders options as a MariaDB option file with a `[mariadbd]` group. */
+export function renderOptionFile(group: string, options: readonly ServerOption[], header: string) {
+  const lines = header.split('\n').map((line) => `# ${line}`.trimEnd());
+  lines.push('', `[${group}]`);
+
+  for (const option of options) {
+    if (option.reason) lines.push(`# ${option.reason}`);
+    lines.push(option.value === undefined ? option.name : `${option.name} = ${option.value}`);
+  }
+  return `${lines.join('\n')}\n`;
+}

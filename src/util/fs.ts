@@ -1,0 +1,67 @@
+import { constants } from 'node:fs';
+import { open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { dirname, basename, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+/**
+ * Writes a new file and fails with EEXIST if the path exists, so that existing key material can
+ * never be replaced. The data is flushed to disk before the function returns.
+ */
+export async function writeNewFile(path: string, data: string | Uint8Array, mode = 0o600) {
+  const handle = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Replaces a file's content atomically: the data goes to a temporary file in the same directory,
+ * which is then renamed over the target. Readers see the old or the new content, never a mix.
+ */
+export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600) {
+  const temporary = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}`);
+  try {
+    await writeFile(temporary, data, { mode, flag: 'wx' });
+    const handle = await open(temporary, 'r');
+    await handle.sync();
+    await handle.close();
+    await rename(temporary, path);
+  } catch (error) {
+    await unlink(temporary).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Returns true when the path exists (any file type), false when it does not. */
+export async function pathExists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (error) {
+    if (isErrno(error, 'ENOENT')) return false;
+    throw error;
+  }
+}
+
+/** Returns the last `count` lines of a text file, or an empty list when it does not exist. */
+export async function readLastLines(path: string, count: number): Promise<string[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if (isErrno(error, 'ENOENT')) return [];
+    throw error;
+  }
+
+  const lines = text.split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  return lines.slice(-count);
+}
+
+/** Narrows an unknown error to a Node.js system error with the given errno code. */
+export function isErrno(error: unknown, code: string): error is NodeJS.ErrnoException {
+  return error instanceof Error && (error as NodeJS.ErrnoException).code === code;
+}
