@@ -14,7 +14,7 @@ export interface DownOptions {
   readonly timeoutMs?: number | undefined;
 }
 
-/** What {@link down} did. */
+/** Result of {@link down}. */
 export interface DownResult {
   readonly dir: string;
   /** Pid of the server that was stopped, or undefined when none was running. */

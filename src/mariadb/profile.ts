@@ -36,6 +36,7 @@ export function serverOptions(profile: ProfileName, inputs: ServerOptionInputs):
     ...placementOptions(inputs),
     ...loggingOptions(profile, inputs.layout),
     ...keyManagementOptions(profile, inputs),
+    ...storageOptions(profile),
     ...encryptionOptions(profile),
     ...tlsOptions(profile, inputs.layout),
     ...hardeningOptions(profile, inputs.layout),
@@ -119,6 +120,24 @@ function keyManagementOptions(profile: ProfileName, inputs: ServerOptionInputs):
   return options;
 }
 
+// Storage layout of the hardened profile; `plain` keeps it so that benchmarks compare the same
+// server with and without encryption.
+function storageOptions(profile: ProfileName): ServerOption[] {
+  if (profile === 'baseline') return [];
+  return [
+    {
+      name: 'innodb_undo_tablespaces',
+      value: 3,
+      reason: 'undo records leave ibdata1 for their own encrypted tablespaces',
+    },
+    {
+      name: 'innodb_immediate_scrub_data_uncompressed',
+      value: 'ON',
+      reason: 'freed pages are zeroed instead of keeping old rows',
+    },
+  ];
+}
+
 function encryptionOptions(profile: ProfileName): ServerOption[] {
   if (profile === 'plain') return [];
 
@@ -136,16 +155,6 @@ function encryptionOptions(profile: ProfileName): ServerOption[] {
       reason: 'covers the system and undo tablespaces and rejects ENCRYPTED=NO',
     },
     ...common,
-    {
-      name: 'innodb_undo_tablespaces',
-      value: 3,
-      reason: 'undo records leave ibdata1 for their own encrypted tablespaces',
-    },
-    {
-      name: 'innodb_immediate_scrub_data_uncompressed',
-      value: 'ON',
-      reason: 'freed pages are zeroed instead of keeping old rows',
-    },
     { name: 'encrypt_tmp_files', value: 'ON', reason: 'filesort and binlog cache spill files' },
     { name: 'encrypt_tmp_disk_tables', value: 'ON' },
     { name: 'aria_encrypt_tables', value: 'ON' },
