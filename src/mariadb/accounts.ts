@@ -40,13 +40,15 @@ export const ADMIN_HOSTS = ['127.0.0.1', '::1'] as const;
 /**
  * SQL that creates an administrator who must connect with TLS. It carries only the password
  * hash, so the statement can be run in bootstrap mode without the password reaching any file.
+ * The password never expires: it is a generated random secret in a file that mariadb-tdx
+ * reads, not a memorised one, so default_password_lifetime would only lock the tool out.
  */
 export function adminAccountSql(user: string, passwordHash: string): string {
   const statements = ['FLUSH PRIVILEGES;'];
   for (const host of ADMIN_HOSTS) {
     const account = `${quoteSqlString(user)}@${quoteSqlString(host)}`;
     statements.push(
-      `CREATE USER ${account} IDENTIFIED BY PASSWORD ${quoteSqlString(passwordHash)} REQUIRE SSL;`,
+      `CREATE USER ${account} IDENTIFIED BY PASSWORD ${quoteSqlString(passwordHash)} REQUIRE SSL PASSWORD EXPIRE NEVER;`,
       `GRANT ALL PRIVILEGES ON *.* TO ${account} WITH GRANT OPTION;`,
     );
   }
