@@ -1,0 +1,69 @@
+import { readFile } from 'node:fs/promises';
+import { read } from 'read';
+import { ConfigError } from '../errors.js';
+import { isErrno } from '../util/fs.js';
+
+/** Environment variable that holds a database password for commands that connect. */
+export const PASSWORD_ENV = 'MARIADB_TDX_PASSWORD';
+
+/** Where {@link resolvePassword} may take a password from. */
+export interface PasswordSources {
+  readonly passwordFile?: string | undefined;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly input?: NodeJS.ReadableStream & { isTTY?: boolean };
+  readonly output?: NodeJS.WritableStream;
+}
+
+/**
+ * Takes a password from a file, else from MARIADB_TDX_PASSWORD, else from a prompt without echo
+ * when standard input is a terminal. Passwords are never taken from the command line, where
+ * other users see them in the process list.
+ */
+export async function resolvePassword(sources: PasswordSources, user: string): Promise<string> {
+  if (sources.passwordFile !== undefined) return readPasswordFile(sources.passwordFile);
+
+  const fromEnv = (sources.env ?? process.env)[PASSWORD_ENV];
+  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+
+  const input = sources.input ?? process.stdin;
+  if (!(input as { isTTY?: boolean }).isTTY) {
+    throw new ConfigError('INVALID_OPTION', `no password for ${user}`, {
+      hint: `pass --password-file FILE, or set ${PASSWORD_ENV}, or run from a terminal to be asked`,
+    });
+  }
+  const output = sources.output ?? process.stderr;
+  const password = await read({
+    prompt: `password for ${user}: `,
+    silent: true,
+    replace: '',
+    input,
+    output,
+  });
+  // Silent mode swallows the Enter key as well, so end the prompt line here.
+  output.write('\n');
+  return password;
+}
+
+/** Reads a password file; one trailing newline is not part of the password. */
+export async function readPasswordFile(path: string): Promise<string> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if (isErrno(error, 'ENOENT')) {
+      throw new ConfigError('FILE_NOT_FOUND', `password file ${path} does not exist`, {
+        hint: 'check --password-file',
+        cause: error,
+      });
+    }
+    throw new ConfigError('FILE_UNREADABLE', `cannot read password file ${path}`, { cause: error });
+  }
+
+  const password = text.replace(/\r?\n$/, '');
+  if (password === '') {
+    throw new ConfigError('INVALID_OPTION', `password file ${path} is empty`, {
+      hint: 'write the password on the first line of the file',
+    });
+  }
+  return password;
+}
