@@ -3,10 +3,10 @@ import { read } from 'read';
 import { ConfigError } from '../errors.js';
 import { isErrno } from '../util/fs.js';
 
-/** Environment variable that holds a database password for commands that connect. */
+/** Environment variable that contains a database password for commands that connect. */
 export const PASSWORD_ENV = 'MARIADB_TDX_PASSWORD';
 
-/** Where {@link resolvePassword} may take a password from. */
+/** Sources of a password for {@link resolvePassword}. */
 export interface PasswordSources {
   readonly passwordFile?: string | undefined;
   readonly env?: NodeJS.ProcessEnv;

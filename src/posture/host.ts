@@ -3,7 +3,7 @@ import { basename, isAbsolute, join } from 'node:path';
 import type { Connection } from '../mariadb/connection.js';
 import { readProcessCommandLine, isProcessRunning } from '../util/process.js';
 
-/** The mount that holds a path, from /proc/self/mountinfo. */
+/** The mount that contains a path, from /proc/self/mountinfo. */
 export interface MountInfo {
   readonly mountPoint: string;
   readonly fsType: string;
@@ -25,7 +25,7 @@ export interface SwapArea {
 export interface HostProbe {
   /** Permission bits of a file, or undefined when it does not exist. */
   fileMode(path: string): Promise<number | undefined>;
-  /** The mount that holds `path`, or undefined when the path does not exist. */
+  /** Returns the mount that contains `path`, or undefined when the path does not exist. */
   mountOf(path: string): Promise<MountInfo | undefined>;
   /**
    * True when `path` is, or lies on, a block device that dm-crypt encrypts, directly or under
@@ -119,7 +119,7 @@ function unescapeMountField(field: string): string {
   );
 }
 
-/** The last listed mount whose mount point contains `path`: the one that covers it now. */
+/** Returns the last listed mount whose mount point contains `path`, which is the one in effect. */
 export function longestMountPrefix(mounts: readonly MountInfo[], path: string) {
   let best: MountInfo | undefined;
   for (const mount of mounts) {

@@ -6,7 +6,7 @@ export const LOCAL_HOSTS = ['localhost', '127.0.0.1', '::1'] as const;
 /** `('localhost', '127.0.0.1', '::1')`, for `Host NOT IN …` clauses. */
 export const LOCAL_HOSTS_SQL = `(${LOCAL_HOSTS.map((host) => `'${host}'`).join(', ')})`;
 
-/** Findings list at most this many offending objects, then say how many more there are. */
+/** Findings list at most this many offending objects, followed by the count of the rest. */
 const MAX_LISTED = 6;
 
 /** Returns `SHOW GLOBAL VARIABLES` restricted to the given names. */
@@ -49,8 +49,9 @@ export function missingVariable(name: string): Verdict {
 type CheckData = Omit<PostureCheck, 'sql' | 'evaluate'>;
 
 /**
- * Builds a check over global variables. The rule sees the values of every name in `variables`;
- * when one of them does not exist in the server's version the check is not applicable.
+ * Builds a check over global variables. The rule receives the value of every name in
+ * `variables`, and when one of them does not exist in the server's version the check is not
+ * applicable.
  */
 export function variableCheck(
   data: CheckData & {

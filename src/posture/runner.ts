@@ -18,7 +18,7 @@ import { parseServerVersion } from './version.js';
 
 /** Options of {@link runPostureChecks}. */
 export interface RunPostureOptions {
-  /** Where the connection goes, for the report. */
+  /** Host, port and user of the connection, for the report. */
   readonly target: { readonly host: string; readonly port: number; readonly user: string };
   /** False when the connection skipped server certificate verification. */
   readonly verified: boolean;
@@ -62,8 +62,8 @@ interface SqlErrorShape {
 
 /**
  * Runs the catalogue over an open connection and returns one finding per check. A check whose
- * query fails gets status `error`; the function throws only when it cannot run at all: the
- * server is not MariaDB, is too old, or the connection is lost.
+ * query fails gets status `error`. The function throws only when it cannot run at all, because
+ * the server is not MariaDB, is too old, or the connection is lost.
  */
 export async function runPostureChecks(
   connection: Connection,
@@ -73,17 +73,15 @@ export async function runPostureChecks(
   const checks = selectChecks(options.only);
   const versionText = await queryVersion(connection, options.target);
   const version = parseServerVersion(versionText);
-  const local =
-    options.host === undefined
-      ? await isServerOnThisHost(connection, options.target.host)
-      : options.host !== null;
-  const host = options.host === undefined ? (local ? localHostProbe : undefined) : options.host;
+  let host: HostProbe | undefined;
+  if (options.host === undefined) {
+    const onThisHost = await isServerOnThisHost(connection, options.target.host);
+    host = onThisHost ? localHostProbe : undefined;
+  } else {
+    host = options.host ?? undefined;
+  }
 
-  const context: CheckContext = {
-    version,
-    now: options.now ?? new Date(),
-    host: host ?? undefined,
-  };
+  const context: CheckContext = { version, now: options.now ?? new Date(), host };
   const findings: Finding[] = [];
   for (const check of checks) {
     findings.push(await runCheck(connection, check, context, profile, options.target));
@@ -97,7 +95,7 @@ export async function runPostureChecks(
 
   return {
     target: { ...options.target },
-    server: { version: versionText, local },
+    server: { version: versionText, local: host !== undefined },
     profile,
     verified: options.verified,
     checkedAt: context.now.toISOString(),
@@ -109,14 +107,14 @@ export async function runPostureChecks(
 
 function selectChecks(only: readonly string[] | undefined): readonly PostureCheck[] {
   if (!only) return CATALOGUE;
-  const wanted = new Set(only.map((id) => id.toUpperCase()));
-  const unknown = [...wanted].filter((id) => !CATALOGUE.some((check) => check.id === id));
+  const requested = new Set(only.map((id) => id.toUpperCase()));
+  const unknown = [...requested].filter((id) => !CATALOGUE.some((check) => check.id === id));
   if (unknown.length > 0) {
     throw new PostureError('UNKNOWN_CHECK', `no check has the id ${unknown.join(', ')}`, {
       hint: 'list the check ids with: mariadb-tdx check --list',
     });
   }
-  return CATALOGUE.filter((check) => wanted.has(check.id));
+  return CATALOGUE.filter((check) => requested.has(check.id));
 }
 
 async function queryVersion(connection: Connection, target: RunPostureOptions['target']) {

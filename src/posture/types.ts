@@ -27,7 +27,7 @@ export const FINDING_STATUSES: readonly FindingStatus[] = [
 ];
 
 /**
- * What a check is judged against.
+ * Reference configuration that checks are judged against.
  *
  * - `hardened`: the configuration of `mariadb-tdx up`.
  * - `baseline`: the minimal configuration often published for TDX deployments (a key management
@@ -42,7 +42,7 @@ export const POSTURE_PROFILES: readonly PostureProfile[] = ['hardened', 'baselin
 /** A row as the connector returns it. */
 export type Row = Record<string, unknown>;
 
-/** What the runner knows about the server and the run when it evaluates a check. */
+/** Facts about the server and the run that a check's rule receives. */
 export interface CheckContext {
   readonly version: ServerVersion;
   readonly now: Date;
@@ -67,15 +67,15 @@ export interface PostureCheck {
   readonly severity: Severity;
   /** The statement that collects the evidence; a function when it depends on the version. */
   readonly sql: string | ((version: ServerVersion) => string);
-  /** What a passing server shows, in the words of the statement's output. */
+  /** The value a passing server shows, in the words of the statement's output. */
   readonly expected: string;
   /** The option or statement that fixes a failure. */
   readonly advice: string;
-  /** What leaks or breaks when the rule fails. */
+  /** The leak or breakage that follows when the rule fails. */
   readonly risk: string;
   /**
-   * Why this check reports `warn` rather than `fail`: set on checks whose right answer depends
-   * on the operator's policy.
+   * Reason this check reports `warn` rather than `fail`, set on checks whose right result
+   * depends on the operator's policy.
    */
   readonly policy?: string;
   /** Whether the baseline profile covers this check (`required`) or leaves it open. */
@@ -95,7 +95,7 @@ export interface Finding {
   readonly advice: string;
   /** The statement that was run, so the evidence can be collected again by hand. */
   readonly sql: string;
-  /** Why the status is what it is when the profile or a policy changed it. */
+  /** Reason for the status when the profile or a policy changed it. */
   readonly note?: string;
 }
 
@@ -113,8 +113,8 @@ export interface PostureReport {
   };
   readonly profile: PostureProfile;
   /**
-   * False when the server certificate was not verified (`--insecure`): a man-in-the-middle
-   * could have answered every query, so no finding can be trusted.
+   * False when the server certificate was not verified (`--insecure`). A man-in-the-middle
+   * could then have sent every result, so no finding can be trusted.
    */
   readonly verified: boolean;
   readonly checkedAt: string;

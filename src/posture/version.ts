@@ -75,7 +75,7 @@ export const LONG_TERM_SERIES: readonly ReleaseSeries[] = [
   { major: 11, minor: 8, endOfLife: '2030-06-04' },
 ];
 
-/** Where a version stands in the maintenance policy on a given day. */
+/** Position of a version in the maintenance policy on a given day. */
 export type SeriesStatus =
   | { readonly kind: 'maintained'; readonly endOfLife: string }
   | { readonly kind: 'ended'; readonly endOfLife?: string }

@@ -145,7 +145,7 @@ export function renderAdvice(findings: readonly Finding[], style: Style): string
   return lines.join('\n');
 }
 
-/** One line with the count of each status. */
+/** Renders one line with the count of each status. */
 export function renderSummary(report: PostureReport, style: Style): string {
   const { summary } = report;
   const parts = [
@@ -158,7 +158,7 @@ export function renderSummary(report: PostureReport, style: Style): string {
   return `${report.findings.length} checks: ${parts.join(', ')}`;
 }
 
-/** The lines above the table: what was checked, how, and whether the answers can be trusted. */
+/** Renders the lines above the table: the server, the profile and whether its certificate was verified. */
 export function renderHeader(report: PostureReport, style: Style, caFile?: string): string {
   const { target, server } = report;
   const lines = [

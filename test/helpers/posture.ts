@@ -25,7 +25,7 @@ export async function checkLocal(
   return checkPosture({ connection: await localCheckConnection(dir), ...options });
 }
 
-/** The finding of one check; fails the test when the report has none. */
+/** Returns the finding of one check and fails the test when the report has none. */
 export function findingOf(report: PostureReport, id: string): Finding {
   const finding = report.findings.find((f) => f.id === id);
   expect(finding, `finding ${id}`).toBeDefined();
@@ -117,12 +117,12 @@ export async function runCli(
   }
 }
 
-/** The admin password of a local server, to prove that no output contains it. */
+/** Reads the admin password of a local server, to prove that no output contains it. */
 export async function adminPassword(dir: string): Promise<string> {
   return (await readFile(stateLayout(dir).adminPasswordFile, 'utf8')).trim();
 }
 
-/** A hardened test server whose key file is encrypted with a passphrase file, as in production. */
+/** Starts a hardened test server whose key file is encrypted with a passphrase file. */
 export async function startHardenedServer(): Promise<TestServer & { filekeyPath: string }> {
   const keyDir = await makeTempDir('mariadb-tdx-filekey-');
   const filekeyPath = join(keyDir, 'filekey');
@@ -138,7 +138,7 @@ export async function startHardenedServer(): Promise<TestServer & { filekeyPath:
   };
 }
 
-/** A password that satisfies simple_password_check, for accounts the tests create. */
+/** Generates a password that satisfies simple_password_check, for accounts the tests create. */
 export function strongPassword(): string {
   return `Pq7-${randomBytes(9).toString('base64url')}`;
 }

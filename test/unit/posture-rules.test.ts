@@ -26,7 +26,7 @@ function context(host?: HostProbe, version = '10.11.19-MariaDB-log'): CheckConte
   return { version: parseServerVersion(version), now: NOW, host };
 }
 
-/** A host whose files, mounts and swap are given by the test. */
+/** Builds a host probe whose files, mounts and swap come from the test. */
 function hostWith(facts: {
   modes?: Record<string, number>;
   mounts?: Record<string, MountInfo>;

@@ -136,7 +136,7 @@ async function readCaFile(path: string): Promise<string> {
     throw new ConfigError('FILE_UNREADABLE', `cannot read CA file ${path}`, { cause: error });
   }
   if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
-    throw new ConfigError('INVALID_OPTION', `CA file ${path} holds no PEM certificate`, {
+    throw new ConfigError('INVALID_OPTION', `CA file ${path} contains no PEM certificate`, {
       hint: 'pass the CA certificate in PEM form (-----BEGIN CERTIFICATE-----)',
     });
   }

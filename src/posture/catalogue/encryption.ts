@@ -231,8 +231,8 @@ export const encryptionFinished: PostureCheck = {
   baseline: 'required',
   evaluate: (rows) => {
     if (rows.length === 0) return { status: 'pass', observed: 'no tablespace in progress' };
-    // A tablespace marked for encryption (scheme 1) with pages still at key version 0 is
-    // finished by the background threads; without threads it stays half in clear.
+    // The background threads finish a tablespace marked for encryption (scheme 1) whose pages
+    // are still at key version 0. Without threads it stays half in clear.
     if (Number(rows[0]?.THREADS) === 0) {
       return {
         status: 'fail',

@@ -44,8 +44,10 @@ async function judgeKeyFiles(files: readonly string[], host: HostProbe): Promise
   );
   const others = modes.some(([, mode]) => typeof mode === 'number' && (mode & 0o007) !== 0);
   const group = modes.some(([, mode]) => typeof mode === 'number' && (mode & 0o070) !== 0);
-  const status = others ? 'fail' : group ? 'warn' : 'pass';
-  return { status, observed: listNames(described) };
+  const observed = listNames(described);
+  if (others) return { status: 'fail', observed };
+  if (group) return { status: 'warn', observed };
+  return { status: 'pass', observed };
 }
 
 export const keyFilePermissions: PostureCheck = {
