@@ -7,6 +7,7 @@ import { stateLayout, DEFAULT_STATE_DIR, type StateLayout } from '../mariadb/lay
 import { createLocalKeys, keyFilePath, readFilekey, verifyLocalKeys } from '../mariadb/keystore.js';
 import {
   extraOptionFileTemplate,
+  profileTmpDir,
   renderOptionFile,
   serverOptions,
   type ProfileName,
@@ -39,7 +40,7 @@ export interface UpOptions {
   readonly onStep?: ((step: string) => void) | undefined;
 }
 
-/** What {@link up} started, and how to connect to it. */
+/** Connection details of the server that {@link up} started. */
 export interface LocalServerInfo {
   readonly dir: string;
   readonly profile: ProfileName;
@@ -90,13 +91,15 @@ export async function up(options: UpOptions = {}): Promise<LocalServerInfo> {
     if (runningPid !== undefined) {
       return describe(layout, manifest, binaries, runningPid, { created, alreadyRunning: true });
     }
+    manifest = await applyPort(layout, manifest, options.port);
   } else {
+    const port = options.port ?? (await findFreePort());
+    await ensurePortFree(port, false);
     step('creating state directory, keys and TLS material');
-    manifest = await createState(layout, options);
+    manifest = await createState(layout, options, port);
     created = true;
   }
 
-  manifest = await applyPort(layout, manifest, options.port);
   await writeOptionFiles(layout, manifest);
 
   if (!manifest.initialized) {
@@ -105,7 +108,7 @@ export async function up(options: UpOptions = {}): Promise<LocalServerInfo> {
 
   step('comparing key check values');
   await verifyLocalKeys(layout, { filekeyPath: manifest.filekeyPath });
-  await mkdir(layout.tmpDir, { recursive: true, mode: 0o700 });
+  await mkdir(profileTmpDir(manifest.profile, layout).path, { recursive: true, mode: 0o700 });
 
   step(`starting mariadbd on 127.0.0.1:${manifest.port}`);
   const pid = spawnServer(binaries, layout);
@@ -151,11 +154,14 @@ async function prepareExisting(layout: StateLayout, options: UpOptions) {
   return manifest;
 }
 
-async function createState(layout: StateLayout, options: UpOptions): Promise<StateManifest> {
+async function createState(
+  layout: StateLayout,
+  options: UpOptions,
+  port: number,
+): Promise<StateManifest> {
   const filekeyPath = options.filekeyPath ? resolve(options.filekeyPath) : undefined;
   if (filekeyPath) await readFilekey(filekeyPath);
 
-  const port = options.port ?? (await findFreePort());
   await mkdir(layout.root, { recursive: true, mode: 0o700 });
   await chmod(layout.root, 0o700);
   for (const dir of [layout.keysDir, layout.tlsDir, layout.secretsDir, layout.logDir]) {
@@ -193,19 +199,21 @@ async function writeTlsMaterial(layout: StateLayout) {
   await writeNewFile(layout.clientKey, material.clientKey);
 }
 
-async function applyPort(layout: StateLayout, manifest: StateManifest, port: number | undefined) {
-  const wanted = port ?? manifest.port;
-  if (!(await isPortFree(wanted))) {
-    throw new ServerError('PORT_IN_USE', `port ${wanted} on 127.0.0.1 is in use`, {
-      hint:
-        port === undefined
-          ? `another program took the recorded port; pass --port with a free one`
-          : 'stop the program that uses it, or choose another --port',
-    });
-  }
-  if (wanted === manifest.port) return manifest;
+async function ensurePortFree(port: number, recorded: boolean) {
+  if (await isPortFree(port)) return;
+  throw new ServerError('PORT_IN_USE', `port ${port} on 127.0.0.1 is in use`, {
+    hint: recorded
+      ? 'another program took the recorded port; pass --port with a free one'
+      : 'stop the program that uses it, or choose another --port',
+  });
+}
 
-  const updated = { ...manifest, port: wanted };
+async function applyPort(layout: StateLayout, manifest: StateManifest, port: number | undefined) {
+  const requested = port ?? manifest.port;
+  await ensurePortFree(requested, port === undefined);
+  if (requested === manifest.port) return manifest;
+
+  const updated = { ...manifest, port: requested };
   await writeManifest(layout, updated);
   return updated;
 }
@@ -252,18 +260,16 @@ async function initializeDataDir(
 
   step('verifying keys before the first write');
   await verifyLocalKeys(layout, { filekeyPath: manifest.filekeyPath });
-  await mkdir(layout.tmpDir, { recursive: true, mode: 0o700 });
+  await mkdir(profileTmpDir(manifest.profile, layout).path, { recursive: true, mode: 0o700 });
 
   step('creating the encrypted system tables (mariadb-install-db)');
   await installDataDir(binaries, layout);
 
   step('creating the admin account (TLS required)');
   const password = (await readFile(layout.adminPasswordFile, 'utf8')).trim();
-  await runBootstrapSql(
-    binaries,
-    layout,
-    adminAccountSql(manifest.adminUser, nativePasswordHash(password)),
-  );
+  const hash = nativePasswordHash(password);
+  const requireTls = manifest.profile !== 'plain';
+  await runBootstrapSql(binaries, layout, adminAccountSql(manifest.adminUser, hash, requireTls));
 
   const initialized = { ...manifest, initialized: true };
   await writeManifest(layout, initialized);

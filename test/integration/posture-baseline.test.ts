@@ -33,6 +33,7 @@ const LEFT_OPEN_FAILURES = [
   'E16',
   'A08',
   'L04',
+  'L05',
   'H02',
   'H03',
   'H04',
@@ -74,6 +75,12 @@ describe.skipIf(!available)('posture of a server with the baseline configuration
   it('E10 lists the system tablespace and the mysql schema in clear', () => {
     const finding = findingOf(hardened, 'E10');
     expect(finding.observed).toMatch(/^not encrypted: innodb_system, mysql\.innodb_table_stats/);
+  });
+
+  it('L05 reports the baseline tmpdir on disk', () => {
+    expect(findingOf(hardened, 'L05').observed).toMatch(
+      new RegExp(`^${server.dir}/tmp on \\w+ \\(.+\\), not encrypted$`),
+    );
   });
 
   it('E16 reports the default cipher mode', () => {
