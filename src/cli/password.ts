@@ -1,7 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { read } from 'read';
 import { ConfigError } from '../errors.js';
-import { isErrno } from '../util/fs.js';
+import { readInputFile } from './files.js';
 
 /** Environment variable that contains a database password for commands that connect. */
 export const PASSWORD_ENV = 'MARIADB_TDX_PASSWORD';
@@ -46,19 +45,7 @@ export async function resolvePassword(sources: PasswordSources, user: string): P
 
 /** Reads a password file; one trailing newline is not part of the password. */
 export async function readPasswordFile(path: string): Promise<string> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if (isErrno(error, 'ENOENT')) {
-      throw new ConfigError('FILE_NOT_FOUND', `password file ${path} does not exist`, {
-        hint: 'check --password-file',
-        cause: error,
-      });
-    }
-    throw new ConfigError('FILE_UNREADABLE', `cannot read password file ${path}`, { cause: error });
-  }
-
+  const text = await readInputFile(path, 'password file', '--password-file');
   const password = text.replace(/\r?\n$/, '');
   if (password === '') {
     throw new ConfigError('INVALID_OPTION', `password file ${path} is empty`, {

@@ -5,6 +5,7 @@ import { expect } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { connectLocal } from '../../src/local/client.js';
 import { down } from '../../src/local/down.js';
+import { connect } from '../../src/mariadb/connection.js';
 import { up } from '../../src/local/up.js';
 import { stateLayout } from '../../src/mariadb/layout.js';
 import { extraOptionFileTemplate } from '../../src/mariadb/profile.js';
@@ -141,4 +142,33 @@ export async function startHardenedServer(): Promise<TestServer & { filekeyPath:
 /** Generates a password that satisfies simple_password_check, for accounts the tests create. */
 export function strongPassword(): string {
   return `Pq7-${randomBytes(9).toString('base64url')}`;
+}
+
+/**
+ * Makes the running server present another certificate (FLUSH SSL reloads the files named by
+ * ssl_cert and ssl_key) while `run` executes, then restores the original files.
+ */
+export async function withServerCertificate<T>(
+  dir: string,
+  material: { serverCert: string; serverKey: string },
+  run: () => Promise<T>,
+): Promise<T> {
+  const layout = stateLayout(dir);
+  const [cert, key] = await Promise.all([
+    readFile(layout.serverCert, 'utf8'),
+    readFile(layout.serverKey, 'utf8'),
+  ]);
+  await writeFile(layout.serverCert, material.serverCert);
+  await writeFile(layout.serverKey, material.serverKey);
+  await runSql(dir, ['FLUSH SSL']);
+  try {
+    return await run();
+  } finally {
+    await writeFile(layout.serverCert, cert);
+    await writeFile(layout.serverKey, key);
+    // The server still presents the swapped certificate until this FLUSH SSL.
+    const connection = await connect({ ...(await localCheckConnection(dir)), insecure: true });
+    await connection.query('FLUSH SSL');
+    await connection.end();
+  }
 }

@@ -1,11 +1,9 @@
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect } from '../../src/mariadb/connection.js';
 import { stateLayout } from '../../src/mariadb/layout.js';
 import { generateTlsMaterial } from '../../src/mariadb/tls.js';
 import { CATALOGUE } from '../../src/posture/catalogue/index.js';
-import { localCheckConnection } from '../../src/posture/check.js';
 import type { PostureReport } from '../../src/posture/types.js';
 import { findFreePort } from '../../src/util/net.js';
 import { makeTempDir, mariadbAvailable } from '../helpers/mariadb.js';
@@ -15,6 +13,7 @@ import {
   runSql,
   startHardenedServer,
   strongPassword,
+  withServerCertificate,
   type CliRun,
 } from '../helpers/posture.js';
 
@@ -163,27 +162,10 @@ describe.skipIf(!available)('mariadb-tdx check', () => {
   });
 
   it('exits with 2 when the server presents a certificate from another CA', async () => {
-    const layout = stateLayout(server.dir);
-    const [cert, key] = await Promise.all([
-      readFile(layout.serverCert, 'utf8'),
-      readFile(layout.serverKey, 'utf8'),
-    ]);
     const other = await generateTlsMaterial();
-    await writeFile(layout.serverCert, other.serverCert);
-    await writeFile(layout.serverKey, other.serverKey);
-    await runSql(server.dir, ['FLUSH SSL']);
-
-    let run: CliRun;
-    try {
-      run = await cli(['check', '--dir', server.dir]);
-    } finally {
-      await writeFile(layout.serverCert, cert);
-      await writeFile(layout.serverKey, key);
-      const local = await localCheckConnection(server.dir);
-      const connection = await connect({ ...local, ca: other.caCert });
-      await connection.query('FLUSH SSL');
-      await connection.end();
-    }
+    const run = await withServerCertificate(server.dir, other, () =>
+      cli(['check', '--dir', server.dir]),
+    );
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/\[TLS_VERIFY_FAILED\]/);
   });

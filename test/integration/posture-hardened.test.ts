@@ -1,6 +1,5 @@
-import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { chmod } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect } from '../../src/mariadb/connection.js';
 import { stateLayout } from '../../src/mariadb/layout.js';
 import { LEAF_VALIDITY_DAYS, generateTlsMaterial } from '../../src/mariadb/tls.js';
 import { CATALOGUE } from '../../src/posture/catalogue/index.js';
@@ -14,6 +13,7 @@ import {
   runSql,
   startHardenedServer,
   strongPassword,
+  withServerCertificate,
 } from '../helpers/posture.js';
 
 const available = await mariadbAvailable();
@@ -444,29 +444,14 @@ describe.skipIf(!available)('posture of the hardened server', () => {
   });
 
   it('T06 warns about a server certificate that expires within 30 days', async () => {
-    const layout = stateLayout(server.dir);
-    const [originalCert, originalKey] = await Promise.all([
-      readFile(layout.serverCert, 'utf8'),
-      readFile(layout.serverKey, 'utf8'),
-    ]);
     // Issued so long ago that only ten days of its validity are left.
-    const issued = new Date(Date.now() - (LEAF_VALIDITY_DAYS - 10) * DAY_MS);
-    const expiring = await generateTlsMaterial({ now: issued });
+    const expiring = await generateTlsMaterial({
+      now: new Date(Date.now() - (LEAF_VALIDITY_DAYS - 10) * DAY_MS),
+    });
     const local = await localCheckConnection(server.dir);
-
-    await writeFile(layout.serverCert, expiring.serverCert);
-    await writeFile(layout.serverKey, expiring.serverKey);
-    await runSql(server.dir, ['FLUSH SSL']);
-    let report: PostureReport;
-    try {
-      report = await checkPosture({ connection: { ...local, ca: expiring.caCert } });
-    } finally {
-      await writeFile(layout.serverCert, originalCert);
-      await writeFile(layout.serverKey, originalKey);
-      const connection = await connect({ ...local, ca: expiring.caCert });
-      await connection.query('FLUSH SSL');
-      await connection.end();
-    }
+    const report = await withServerCertificate(server.dir, expiring, () =>
+      checkPosture({ connection: { ...local, ca: expiring.caCert } }),
+    );
 
     const finding = findingOf(report, 'T06');
     expect(finding.status).toBe('warn');
@@ -475,32 +460,16 @@ describe.skipIf(!available)('posture of the hardened server', () => {
   });
 
   it('T06 fails for an expired certificate when verification is skipped', async () => {
-    const layout = stateLayout(server.dir);
-    const [originalCert, originalKey] = await Promise.all([
-      readFile(layout.serverCert, 'utf8'),
-      readFile(layout.serverKey, 'utf8'),
-    ]);
     const expired = await generateTlsMaterial({
       now: new Date(Date.now() - (LEAF_VALIDITY_DAYS + 2) * DAY_MS),
     });
     const local = await localCheckConnection(server.dir);
-
-    await writeFile(layout.serverCert, expired.serverCert);
-    await writeFile(layout.serverKey, expired.serverKey);
-    await runSql(server.dir, ['FLUSH SSL']);
-    let report: PostureReport;
-    try {
+    const report = await withServerCertificate(server.dir, expired, async () => {
       await expect(
         checkPosture({ connection: { ...local, ca: expired.caCert } }),
       ).rejects.toMatchObject({ code: 'TLS_VERIFY_FAILED' });
-      report = await checkPosture({ connection: { ...local, insecure: true } });
-    } finally {
-      await writeFile(layout.serverCert, originalCert);
-      await writeFile(layout.serverKey, originalKey);
-      const connection = await connect({ ...local, insecure: true });
-      await connection.query('FLUSH SSL');
-      await connection.end();
-    }
+      return checkPosture({ connection: { ...local, insecure: true } });
+    });
 
     expect(report.verified).toBe(false);
     expect(findingOf(report, 'T06').status).toBe('fail');

@@ -1,8 +1,7 @@
 import { Command, Option } from '@commander-js/extra-typings';
-import { readFile } from 'node:fs/promises';
 import { ConfigError } from '../../errors.js';
 import type { ConnectionOptions } from '../../mariadb/connection.js';
-import { isErrno } from '../../util/fs.js';
+import { readInputFile } from '../files.js';
 import { DIR_HELP, defaultStateDir, parseInteger } from '../options.js';
 import { printJson, println } from '../output.js';
 import { PASSWORD_ENV, resolvePassword } from '../password.js';
@@ -123,18 +122,7 @@ async function connectionOptions(options: CheckCliOptions): Promise<ConnectionOp
 }
 
 async function readCaFile(path: string): Promise<string> {
-  let pem: string;
-  try {
-    pem = await readFile(path, 'utf8');
-  } catch (error) {
-    if (isErrno(error, 'ENOENT')) {
-      throw new ConfigError('FILE_NOT_FOUND', `CA file ${path} does not exist`, {
-        hint: 'check --ca',
-        cause: error,
-      });
-    }
-    throw new ConfigError('FILE_UNREADABLE', `cannot read CA file ${path}`, { cause: error });
-  }
+  const pem = await readInputFile(path, 'CA file', '--ca');
   if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
     throw new ConfigError('INVALID_OPTION', `CA file ${path} contains no PEM certificate`, {
       hint: 'pass the CA certificate in PEM form (-----BEGIN CERTIFICATE-----)',
