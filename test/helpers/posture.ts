@@ -33,12 +33,12 @@ export function findingOf(report: PostureReport, id: string): Finding {
   return finding!;
 }
 
-/** Status of every check, by id. */
+/** Returns the status of every check, by id. */
 export function statusesOf(report: PostureReport): Record<string, FindingStatus> {
   return Object.fromEntries(report.findings.map((f) => [f.id, f.status]));
 }
 
-/** Ids of the checks whose status differs between two reports, sorted. */
+/** Returns the ids of the checks whose status differs between two reports, sorted. */
 export function changedChecks(before: PostureReport, after: PostureReport): string[] {
   const old = statusesOf(before);
   return after.findings
@@ -71,7 +71,7 @@ export async function restartWithExtraOptions(dir: string, lines: readonly strin
   return up({ dir });
 }
 
-/** What one in-process run of the CLI printed, and its exit status. */
+/** Output and exit status of one in-process run of the CLI. */
 export interface CliRun {
   readonly code: number;
   readonly stdout: string;

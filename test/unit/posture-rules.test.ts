@@ -8,7 +8,10 @@ import {
   cipherSuites,
   isStrongTls12Suite,
   parseOpensslTime,
+  remoteAccountsWithoutTls,
+  replicationTls,
 } from '../../src/posture/catalogue/transport.js';
+import { passwordlessAccounts } from '../../src/posture/catalogue/accounts.js';
 import {
   longestMountPrefix,
   parseMountInfo,
@@ -17,7 +20,7 @@ import {
   type MountInfo,
   type SwapArea,
 } from '../../src/posture/host.js';
-import type { CheckContext, Row } from '../../src/posture/types.js';
+import type { CheckContext, PostureCheck, Row } from '../../src/posture/types.js';
 import { parseServerVersion, seriesStatus } from '../../src/posture/version.js';
 
 const NOW = new Date('2026-12-04T12:00:00Z');
@@ -323,5 +326,26 @@ describe('host probes', () => {
       '/swapfile                               file\t\t1048572\t\t0\t\t-2\n';
     expect(parseSwaps(text)).toEqual([{ path: '/swapfile', sizeKiB: 1048572 }]);
     expect(parseSwaps('Filename\tType\tSize\tUsed\tPriority\n')).toEqual([]);
+  });
+});
+
+describe('version-dependent SQL', () => {
+  const sqlFor = (check: PostureCheck, version: string) =>
+    typeof check.sql === 'function' ? check.sql(parseServerVersion(version)) : check.sql;
+
+  it('asks 10.4 servers with the statements they know', () => {
+    expect(sqlFor(replicationTls, '10.4.34-MariaDB')).toBe('SHOW ALL SLAVES STATUS');
+    expect(sqlFor(remoteAccountsWithoutTls, '10.4.34-MariaDB')).not.toContain(
+      '@@require_secure_transport',
+    );
+    expect(sqlFor(passwordlessAccounts, '10.5.27-MariaDB')).not.toContain('JSON_TABLE');
+  });
+
+  it('uses the newer forms from 10.6 on', () => {
+    expect(sqlFor(replicationTls, '11.4.5-MariaDB')).toBe('SHOW ALL REPLICAS STATUS');
+    expect(sqlFor(remoteAccountsWithoutTls, '10.11.19-MariaDB')).toContain(
+      '@@require_secure_transport',
+    );
+    expect(sqlFor(passwordlessAccounts, '10.6.21-MariaDB')).toContain('JSON_TABLE');
   });
 });

@@ -201,9 +201,11 @@ export const remoteAccountsWithoutTls: PostureCheck = {
   group: 'transport',
   title: 'remote accounts require TLS',
   severity: 'high',
-  sql:
-    'SELECT User, Host, @@require_secure_transport AS require_secure_transport FROM mysql.user ' +
-    `WHERE is_role = 'N' AND ssl_type = '' AND Host NOT IN ${LOCAL_HOSTS_SQL}`,
+  // require_secure_transport arrived in 10.5.2; before it, nothing enforced TLS server-wide.
+  sql: (version) =>
+    `SELECT User, Host, ${versionAtLeast(version, 10, 5, 2) ? '@@require_secure_transport' : '0'} ` +
+    `AS require_secure_transport FROM mysql.user WHERE is_role = 'N' AND ssl_type = '' ` +
+    `AND Host NOT IN ${LOCAL_HOSTS_SQL}`,
   expected: 'no rows: every account outside the local host has REQUIRE SSL or X509',
   advice: "ALTER USER 'user'@'host' REQUIRE SSL for each account listed (or REQUIRE X509)",
   risk: 'these accounts may log in over plain TCP whenever the server does not require TLS',
