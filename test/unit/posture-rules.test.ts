@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { maintainedVersion } from '../../src/posture/catalogue/hardening.js';
 import { keyFilePermissions, memoryLocking } from '../../src/posture/catalogue/keys.js';
 import { tmpdirPlacement } from '../../src/posture/catalogue/logs.js';
-import { encryptionFinished } from '../../src/posture/catalogue/encryption.js';
+import { encryptionFinished } from '../../src/posture/catalogue/tablespaces.js';
 import {
   certificateValidity,
   cipherSuites,

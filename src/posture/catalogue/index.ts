@@ -1,9 +1,10 @@
 import type { PostureCheck } from '../types.js';
 import { ACCOUNT_CHECKS } from './accounts.js';
-import { ENCRYPTION_CHECKS, ENCRYPTION_FIRST_LOOK } from './encryption.js';
+import { ENCRYPTION_FIRST_LOOK } from './encryption.js';
 import { HARDENING_CHECKS } from './hardening.js';
 import { KEY_CHECKS } from './keys.js';
 import { LOG_CHECKS } from './logs.js';
+import { TABLESPACE_CHECKS } from './tablespaces.js';
 import { TRANSPORT_CHECKS, sessionEncrypted } from './transport.js';
 
 /**
@@ -14,7 +15,7 @@ export const CATALOGUE: readonly PostureCheck[] = [
   sessionEncrypted,
   ...ENCRYPTION_FIRST_LOOK,
   ...TRANSPORT_CHECKS,
-  ...ENCRYPTION_CHECKS,
+  ...TABLESPACE_CHECKS,
   ...ACCOUNT_CHECKS,
   ...LOG_CHECKS,
   ...KEY_CHECKS,

@@ -35,8 +35,8 @@ export const filekeyHidden = variableCheck({
   },
 });
 
-// Group-readable key files are common (root:mysql 0640), so group access warns; access for
-// other users fails.
+// Group-readable key files are common (root:mysql 0640), so group access warns, and so does a
+// file that is gone. Access for other users fails.
 async function judgeKeyFiles(files: readonly string[], host: HostProbe): Promise<Verdict> {
   const modes = await Promise.all(files.map(async (file) => [file, await host.fileMode(file)]));
   const described = modes.map(([file, mode]) =>
@@ -44,9 +44,10 @@ async function judgeKeyFiles(files: readonly string[], host: HostProbe): Promise
   );
   const others = modes.some(([, mode]) => typeof mode === 'number' && (mode & 0o007) !== 0);
   const group = modes.some(([, mode]) => typeof mode === 'number' && (mode & 0o070) !== 0);
+  const missing = modes.some(([, mode]) => mode === undefined);
   const observed = listNames(described);
   if (others) return { status: 'fail', observed };
-  if (group) return { status: 'warn', observed };
+  if (group || missing) return { status: 'warn', observed };
   return { status: 'pass', observed };
 }
 
