@@ -1,6 +1,7 @@
 import { Command, CommanderError } from '@commander-js/extra-typings';
 import { createRequire } from 'node:module';
 import { MariadbTdxError } from '../errors.js';
+import { checkCommand } from './commands/check.js';
 import { downCommand } from './commands/down.js';
 import { loadCommand } from './commands/load.js';
 import { statusCommand } from './commands/status.js';
@@ -28,6 +29,8 @@ export function buildProgram(): Command {
   program.addCommand(downCommand());
   program.addCommand(statusCommand());
   program.addCommand(loadCommand());
+  program.commandsGroup('Any server with SQL access:');
+  program.addCommand(checkCommand());
 
   for (const command of program.commands) command.exitOverride();
   return program;
