@@ -17,6 +17,7 @@ import {
   readServerPid,
   runBootstrapSql,
   spawnServer,
+  stopServer,
   waitForServer,
 } from '../mariadb/server.js';
 import { generateTlsMaterial } from '../mariadb/tls.js';
@@ -62,6 +63,7 @@ export interface LocalServerInfo {
 
 const ADMIN_USER = 'admin';
 const DEFAULT_START_TIMEOUT_MS = 90_000;
+const DEFAULT_STOP_AFTER_FAILURE_MS = 60_000;
 
 /**
  * Starts the local MariaDB server of a state directory, creating the directory, keys, TLS
@@ -112,16 +114,21 @@ export async function up(options: UpOptions = {}): Promise<LocalServerInfo> {
 
   step(`starting mariadbd on 127.0.0.1:${manifest.port}`);
   const pid = spawnServer(binaries, layout);
-  await waitForServer(
-    pid,
-    manifest.port,
-    layout,
-    options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
-  );
-
-  step('connecting over TLS with the server certificate verified');
-  const connection = await connectLocal(layout.root);
-  await connection.end();
+  try {
+    await waitForServer(
+      pid,
+      manifest.port,
+      layout,
+      options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
+    );
+    step('connecting over TLS with the server certificate verified');
+    const connection = await connectLocal(layout.root);
+    await connection.end();
+  } catch (error) {
+    // A server that cannot be verified is not left running behind the user's back.
+    await stopServer(pid, DEFAULT_STOP_AFTER_FAILURE_MS).catch(() => undefined);
+    throw error;
+  }
 
   return describe(layout, manifest, binaries, pid, { created, alreadyRunning: false });
 }
