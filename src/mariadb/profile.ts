@@ -267,13 +267,24 @@ export function renderOptionFile(
   return `${lines.join('\n')}\n`;
 }
 
-/** First content of the extra option file, which mariadb-tdx creates once and never rewrites. */
-export function extraOptionFileTemplate(serverOptionFile: string): string {
-  return [
+/**
+ * First content of the extra option file, which mariadb-tdx creates once and never rewrites.
+ * `initial` options are written into it, each after its reason.
+ */
+export function extraOptionFileTemplate(
+  serverOptionFile: string,
+  initial: readonly ServerOption[] = [],
+): string {
+  const lines = [
     '# Your own server options for this state directory. mariadb-tdx creates this file once and',
     `# never changes it; ${serverOptionFile} includes it last, so options here override the`,
     '# generated ones. Restart the server (mariadb-tdx down, then up) to apply a change.',
     '[mariadbd]',
-    '',
-  ].join('\n');
+  ];
+  for (const option of initial) {
+    if (option.reason) lines.push(`# ${option.reason}`);
+    lines.push(option.value === undefined ? option.name : `${option.name} = ${option.value}`);
+  }
+  lines.push('');
+  return lines.join('\n');
 }
