@@ -4,6 +4,7 @@ import { MariadbTdxError } from '../errors.js';
 import { checkCommand } from './commands/check.js';
 import { downCommand } from './commands/down.js';
 import { loadCommand } from './commands/load.js';
+import { quoteCommand } from './commands/quote.js';
 import { statusCommand } from './commands/status.js';
 import { upCommand } from './commands/up.js';
 
@@ -31,6 +32,9 @@ export function buildProgram(): Command {
   program.addCommand(loadCommand());
   program.commandsGroup('Any server with SQL access:');
   program.addCommand(checkCommand());
+
+  program.commandsGroup('Relying party:');
+  program.addCommand(quoteCommand());
 
   for (const command of program.commands) command.exitOverride();
   return program;
