@@ -54,10 +54,6 @@ export class BrokerError extends MariadbTdxError {
 
 /** Failures of the agent in the TD: evidence, the broker exchange, and key delivery. */
 export type AgentErrorCode =
-  | 'TSM_UNAVAILABLE'
-  | 'TSM_REPORT_FAILED'
-  | 'TSM_BUSY'
-  | 'EVIDENCE_UNAVAILABLE'
   | 'KBS_UNREACHABLE'
   | 'KBS_TLS_FAILED'
   | 'KBS_REJECTED'
