@@ -1,7 +1,9 @@
 import { Command, CommanderError } from '@commander-js/extra-typings';
 import { createRequire } from 'node:module';
 import { MariadbTdxError } from '../errors.js';
+import { agentCommand } from './commands/agent.js';
 import { downCommand } from './commands/down.js';
+import { kbsCommand } from './commands/kbs.js';
 import { loadCommand } from './commands/load.js';
 import { statusCommand } from './commands/status.js';
 import { upCommand } from './commands/up.js';
@@ -29,8 +31,20 @@ export function buildProgram(): Command {
   program.addCommand(statusCommand());
   program.addCommand(loadCommand());
 
-  for (const command of program.commands) command.exitOverride();
+  program.commandsGroup('Keys by attestation:');
+  program.addCommand(kbsCommand());
+  program.addCommand(agentCommand());
+
+  overrideExits(program);
   return program;
+}
+
+// Commander exits the process on errors unless told otherwise, in every nested command too.
+function overrideExits(command: Command) {
+  for (const child of command.commands) {
+    child.exitOverride();
+    overrideExits(child as Command);
+  }
 }
 
 /** Runs the CLI and returns the exit status instead of exiting, so tests can call it. */

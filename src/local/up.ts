@@ -17,7 +17,14 @@ import { generateTlsMaterial } from '../mariadb/tls.js';
 import { findFreePort, isPortFree } from '../util/net.js';
 import { pathExists, writeFileAtomic, writeNewFile } from '../util/fs.js';
 import { connectLocal, renderClientOptionFile } from './client.js';
-import { classifyStateDir, readManifest, writeManifest, type StateManifest } from './manifest.js';
+import type { ExternalKeyProvider, ExternalKeys } from './external-keys.js';
+import {
+  classifyStateDir,
+  readManifest,
+  writeManifest,
+  type BrokerKeySource,
+  type StateManifest,
+} from './manifest.js';
 
 /** Options of {@link up}. */
 export interface UpOptions {
@@ -29,6 +36,10 @@ export interface UpOptions {
   readonly filekeyPath?: string | undefined;
   /** Server profile of a new state directory; default `hardened`. */
   readonly profile?: ProfileName | undefined;
+  /** Keys from a key broker by attestation instead of a local key file; fixed at creation. */
+  readonly keySource?: BrokerKeySource | undefined;
+  /** Obtains broker keys; required for a state directory with a broker key source. */
+  readonly keyProvider?: ExternalKeyProvider | undefined;
   readonly startTimeoutMs?: number | undefined;
   /** Called with a short description of each step. */
   readonly onStep?: ((step: string) => void) | undefined;
@@ -47,12 +58,19 @@ export interface LocalServerInfo {
   readonly clientCommand: string;
   readonly pid: number;
   readonly version: string;
-  readonly keyProtection: 'key file' | 'encrypted key file';
+  readonly keyProtection: KeyProtection;
   /** True when this call created the state directory. */
   readonly created: boolean;
   /** True when the server was already running and was left as it was. */
   readonly alreadyRunning: boolean;
 }
+
+/** Where the server's keys come from. */
+export type KeyProtection =
+  | 'key file'
+  | 'encrypted key file'
+  | 'key broker: key file on tmpfs'
+  | 'key broker: agent on loopback';
 
 const ADMIN_USER = 'admin';
 const DEFAULT_START_TIMEOUT_MS = 90_000;
@@ -94,24 +112,29 @@ export async function up(options: UpOptions = {}): Promise<LocalServerInfo> {
     created = true;
   }
 
-  await writeOptionFiles(layout, manifest);
+  const external = await obtainExternalKeys(layout, manifest, options, step);
+  let pid: number;
+  try {
+    await writeOptionFiles(layout, manifest, external);
+    if (!manifest.initialized) {
+      manifest = await initializeDataDir(layout, manifest, binaries, step, external);
+    }
 
-  if (!manifest.initialized) {
-    manifest = await initializeDataDir(layout, manifest, binaries, step);
+    if (!external) {
+      step('comparing key check values');
+      await verifyLocalKeys(layout, { filekeyPath: manifest.filekeyPath });
+    }
+    await mkdir(layout.tmpDir, { recursive: true, mode: 0o700 });
+
+    step(`starting mariadbd on 127.0.0.1:${manifest.port}`);
+    pid = spawnServer(binaries, layout, external?.env);
+    const timeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
+    await waitForServer(pid, manifest.port, layout, timeoutMs);
+  } catch (error) {
+    await external?.abort();
+    throw error;
   }
-
-  step('comparing key check values');
-  await verifyLocalKeys(layout, { filekeyPath: manifest.filekeyPath });
-  await mkdir(layout.tmpDir, { recursive: true, mode: 0o700 });
-
-  step(`starting mariadbd on 127.0.0.1:${manifest.port}`);
-  const pid = spawnServer(binaries, layout);
-  await waitForServer(
-    pid,
-    manifest.port,
-    layout,
-    options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
-  );
+  await external?.afterStart();
 
   step('connecting over TLS with the server certificate verified');
   const connection = await connectLocal(layout.root);
@@ -127,8 +150,36 @@ function validatePort(port: number | undefined) {
   }
 }
 
+/** Attests to the broker when keys come from one; undefined for a local key file. */
+async function obtainExternalKeys(
+  layout: StateLayout,
+  manifest: StateManifest,
+  options: UpOptions,
+  step: (text: string) => void,
+): Promise<ExternalKeys | undefined> {
+  if (!manifest.keySource) return undefined;
+  if (!options.keyProvider) {
+    throw new ConfigError(
+      'INVALID_OPTION',
+      `${layout.root} gets its keys from the key broker ${manifest.keySource.url}`,
+      { hint: 'start it with the CLI (mariadb-tdx up) or pass a keyProvider' },
+    );
+  }
+  step(`obtaining keys from ${manifest.keySource.url} by attestation`);
+  return options.keyProvider(layout, manifest.keySource, step);
+}
+
 async function prepareExisting(layout: StateLayout, options: UpOptions) {
   const manifest = await readManifest(layout);
+  const requested = options.keySource;
+  const recorded = manifest.keySource;
+  if (requested && JSON.stringify(requested) !== JSON.stringify(recorded)) {
+    throw new ConfigError(
+      'INVALID_OPTION',
+      `${layout.root} was created ${recorded ? `with keys from ${recorded.url} (key set ${recorded.keyset}, ${recorded.mode} mode)` : 'with a local key file'}; the key source cannot change afterwards`,
+      { hint: 'run up without key broker options; the state directory remembers them' },
+    );
+  }
   const requestedFilekey = options.filekeyPath ? resolve(options.filekeyPath) : undefined;
 
   if (requestedFilekey !== undefined && requestedFilekey !== manifest.filekeyPath) {
@@ -172,12 +223,13 @@ async function createState(
     port,
     adminUser: ADMIN_USER,
     filekeyPath,
+    keySource: options.keySource,
     createdAt: new Date().toISOString(),
     initialized: false,
   };
   await writeManifest(layout, manifest);
 
-  await createLocalKeys(layout, { filekeyPath });
+  if (!options.keySource) await createLocalKeys(layout, { filekeyPath });
   await writeTlsMaterial(layout);
   await writeNewFile(layout.adminPasswordFile, `${generatePassword()}\n`);
   return manifest;
@@ -212,12 +264,17 @@ async function applyPort(layout: StateLayout, manifest: StateManifest, port: num
   return updated;
 }
 
-async function writeOptionFiles(layout: StateLayout, manifest: StateManifest) {
+async function writeOptionFiles(
+  layout: StateLayout,
+  manifest: StateManifest,
+  external: ExternalKeys | undefined,
+) {
   const options = serverOptions(manifest.profile, {
     layout,
     port: manifest.port,
-    keyFile: keyFilePath(layout, { filekeyPath: manifest.filekeyPath }),
+    keyFile: external?.keyFile ?? keyFilePath(layout, { filekeyPath: manifest.filekeyPath }),
     filekeyPath: manifest.filekeyPath,
+    vault: external?.vault,
     runAsRoot: process.getuid?.() === 0,
   });
   const header = `Generated by mariadb-tdx (${manifest.profile} profile) on every start; edits are replaced.`;
@@ -235,6 +292,7 @@ async function initializeDataDir(
   manifest: StateManifest,
   binaries: MariadbBinaries,
   step: (step: string) => void,
+  external: ExternalKeys | undefined,
 ): Promise<StateManifest> {
   if (await pathExists(layout.dataDir)) {
     throw new ServerError(
@@ -244,18 +302,21 @@ async function initializeDataDir(
     );
   }
 
-  step('verifying keys before the first write');
-  await verifyLocalKeys(layout, { filekeyPath: manifest.filekeyPath });
+  if (!external) {
+    step('verifying keys before the first write');
+    await verifyLocalKeys(layout, { filekeyPath: manifest.filekeyPath });
+  }
   await mkdir(layout.tmpDir, { recursive: true, mode: 0o700 });
 
   step('creating the encrypted system tables (mariadb-install-db)');
-  await installDataDir(binaries, layout);
+  await installDataDir(binaries, layout, external?.env);
 
   step('creating the admin account (TLS required)');
   const password = (await readFile(layout.adminPasswordFile, 'utf8')).trim();
   const hash = nativePasswordHash(password);
   const requireTls = manifest.profile !== 'plain';
-  await runBootstrapSql(binaries, layout, adminAccountSql(manifest.adminUser, hash, requireTls));
+  const sql = adminAccountSql(manifest.adminUser, hash, requireTls);
+  await runBootstrapSql(binaries, layout, sql, external?.env);
 
   const initialized = { ...manifest, initialized: true };
   await writeManifest(layout, initialized);
@@ -281,7 +342,13 @@ function describe(
     clientCommand: `mariadb --defaults-file=${layout.clientOptionFile}`,
     pid,
     version: binaries.version,
-    keyProtection: manifest.filekeyPath ? 'encrypted key file' : 'key file',
+    keyProtection: keyProtection(manifest),
     ...flags,
   };
+}
+
+function keyProtection(manifest: StateManifest): KeyProtection {
+  if (manifest.keySource?.mode === 'keyfile') return 'key broker: key file on tmpfs';
+  if (manifest.keySource?.mode === 'vault') return 'key broker: agent on loopback';
+  return manifest.filekeyPath ? 'encrypted key file' : 'key file';
 }
