@@ -56,6 +56,7 @@ export class KeyStore {
   async createKeySet(keyset: string, ids: readonly number[] = REQUIRED_KEY_IDS) {
     checkKeySetName(keyset);
     ids.forEach(checkKeyId);
+    await mkdir(this.root, { recursive: true, mode: 0o700 });
     try {
       await mkdir(join(this.root, keyset), { mode: 0o700 });
     } catch (error) {
