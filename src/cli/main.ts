@@ -5,6 +5,7 @@ import { agentCommand } from './commands/agent.js';
 import { downCommand } from './commands/down.js';
 import { kbsCommand } from './commands/kbs.js';
 import { loadCommand } from './commands/load.js';
+import { simulateCommand } from './commands/simulate.js';
 import { statusCommand } from './commands/status.js';
 import { upCommand } from './commands/up.js';
 
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   program.commandsGroup('Keys by attestation:');
   program.addCommand(kbsCommand());
   program.addCommand(agentCommand());
+  program.addCommand(simulateCommand());
 
   overrideExits(program);
   return program;

@@ -75,7 +75,7 @@ export function agentCommand() {
         await runAgent(options);
       } catch (error) {
         if (options.json && error instanceof MariadbTdxError) {
-          printJson({ error: { code: error.code, message: error.message, hint: error.hint } });
+          printJsonLine({ error: { code: error.code, message: error.message, hint: error.hint } });
         }
         throw error;
       }
@@ -122,10 +122,21 @@ async function serveUntilSignal(options: AgentCliOptions, common: AgentOptions) 
   });
   if (options.pidFile) await writeFile(options.pidFile, `${process.pid}\n`, { mode: 0o644 });
 
-  const { refresh: _refresh, close: _close, ...summary } = agent;
-  if (options.json)
-    printJson({ ...summary, pid: process.pid, simulated: agent.evidence === 'simulated' });
-  else {
+  if (options.json) {
+    printJsonLine({
+      mode: agent.mode,
+      url: agent.url,
+      caFile: agent.caFile,
+      tokenFile: agent.tokenFile,
+      keyset: agent.keyset,
+      evidence: agent.evidence,
+      simulated: agent.evidence === 'simulated',
+      keys: agent.keys,
+      newVersions: agent.newVersions,
+      claims: agent.claims,
+      pid: process.pid,
+    });
+  } else {
     printSummary(agent, [
       ['vault_url', agent.url],
       ['vault_ca', agent.caFile],
@@ -191,4 +202,9 @@ function printSummary(summary: AgentSummary, extra: [string, string][]) {
       ...extra,
     ]),
   );
+}
+
+// The vault agent's --json output is one line, so a parent process can read it as it arrives.
+function printJsonLine(value: unknown) {
+  process.stdout.write(`${JSON.stringify(value)}\n`);
 }

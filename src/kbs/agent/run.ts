@@ -6,7 +6,7 @@ import type { KeyRing } from '../../mariadb/keys.js';
 import { writeFileAtomic } from '../../util/fs.js';
 import type { KbsConnection } from './client.js';
 import { reconcileKeyChecks } from './key-checks.js';
-import { obtainKeys, type ObtainKeysResult, type ReleasedKeys } from './obtain.js';
+import { obtainKeys, type ObtainKeysResult } from './obtain.js';
 import { requireRamDirectory, writeRamKeyFile } from './ram-key-file.js';
 import { generateVaultToken, startVaultEndpoint, type VaultEndpoint } from './vault.js';
 
@@ -64,8 +64,7 @@ export async function deliverKeyFile(options: AgentOptions): Promise<KeyFileDeli
   }
   options.onStep?.(`writing the key file to ${options.ramDir} (RAM-backed)`);
   const keyFile = await writeRamKeyFile(options.ramDir, ring);
-  const { released: _released, ...summary } = summarize(result, reconciled?.added ?? []);
-  return { ...summary, mode: 'keyfile', keyFile, pinned };
+  return { ...summarize(result, reconciled?.added ?? []), mode: 'keyfile', keyFile, pinned };
 }
 
 /** Options of {@link serveVault}. */
@@ -101,7 +100,7 @@ export async function serveVault(options: VaultAgentOptions): Promise<VaultAgent
     const reconciled = options.keyChecksFile
       ? await reconcileKeyChecks(options.keyChecksFile, options.keyset, result.keys, { pin: false })
       : undefined;
-    return summarize(result, reconciled?.added ?? [], result.keys);
+    return { summary: summarize(result, reconciled?.added ?? []), released: result.keys };
   };
 
   const first = await fetchAndCheck();
@@ -122,9 +121,8 @@ export async function serveVault(options: VaultAgentOptions): Promise<VaultAgent
     await writeFileAtomic(tokenFile, `${token}\n`, 0o600);
   }
 
-  const { released: _released, ...summary } = first;
   return {
-    ...summary,
+    ...first.summary,
     mode: 'vault',
     url: endpoint.url,
     caFile,
@@ -132,8 +130,7 @@ export async function serveVault(options: VaultAgentOptions): Promise<VaultAgent
     refresh: async () => {
       const next = await fetchAndCheck();
       endpoint.updateKeys(next.released);
-      const { released: _next, ...rest } = next;
-      return rest;
+      return next.summary;
     },
     close: endpoint.close,
   };
@@ -146,12 +143,11 @@ async function prepareRamDir(dir: string) {
   await writeFile(join(dir, 'README'), 'RAM-only directory of the mariadb-tdx agent.\n');
 }
 
-// The summary carries the released keys separately, so callers can strip them before output.
+// The summary is public: versions and claims, never key bytes.
 function summarize(
   result: ObtainKeysResult,
   added: readonly { id: number; version: number }[],
-  released: ReleasedKeys = result.keys,
-) {
+): AgentSummary {
   return {
     keyset: result.keyset,
     evidence: result.evidence,
@@ -161,6 +157,5 @@ function summarize(
     })),
     newVersions: added,
     claims: result.claims,
-    released,
   };
 }
