@@ -107,7 +107,11 @@ export async function up(options: UpOptions = {}): Promise<LocalServerInfo> {
   } else {
     const port = options.port ?? (await findFreePort());
     await ensurePortFree(port, false);
-    step('creating state directory, keys and TLS material');
+    step(
+      options.keySource
+        ? 'creating state directory and TLS material (keys come from the broker)'
+        : 'creating state directory, keys and TLS material',
+    );
     manifest = await createState(layout, options, port);
     created = true;
   }

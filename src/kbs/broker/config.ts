@@ -61,9 +61,9 @@ export interface ListenAddress {
 export function parseListen(value: string): ListenAddress {
   const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(value);
   const port = Number(match?.[3]);
-  if (!match || port < 1 || port > 65535) {
+  if (!match || port > 65535) {
     throw new BrokerError('BROKER_DIR_INVALID', `listen address ${value} is not host:port`, {
-      hint: 'for example 127.0.0.1:8443, or [::1]:8443 for IPv6',
+      hint: 'for example 127.0.0.1:8443, or [::1]:8443 for IPv6; port 0 picks a free port',
     });
   }
   return { host: match[1] ?? match[2]!, port };

@@ -71,7 +71,7 @@ export function openAuditLog(path: string): AuditLog {
     {
       base: null,
       timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: { level: () => ({}) },
+      formatters: { level: (label) => ({ level: label }) },
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     },
     destination,
