@@ -13,4 +13,12 @@ describe('public exports', () => {
     expect(error).toBeInstanceOf(library.MariadbTdxError);
     expect(error.code).toBe('KEY_FILE_MISSING');
   });
+
+  it('exposes the key broker and the agent', () => {
+    expect(typeof library.startBroker).toBe('function');
+    expect(typeof library.obtainKeys).toBe('function');
+    expect(typeof library.createSimulatedTd).toBe('function');
+    const error = new library.BrokerError('NONCE_REUSED', 'reused');
+    expect(error).toBeInstanceOf(library.MariadbTdxError);
+  });
 });
