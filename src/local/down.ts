@@ -68,7 +68,7 @@ export async function down(options: DownOptions = {}): Promise<DownResult> {
       });
     }
     await rm(layout.root, { recursive: true, force: true });
-    await rm(layout.tmpDir, { recursive: true, force: true });
+    if (layout.ramTmpDir) await rm(layout.ramTmpDir, { recursive: true, force: true });
     await rm(layout.ramKeysDir, { recursive: true, force: true });
     if (!layout.socket.startsWith(layout.root)) await rm(layout.socket, { force: true });
   }

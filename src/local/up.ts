@@ -5,7 +5,12 @@ import { generatePassword, nativePasswordHash, adminAccountSql } from '../mariad
 import { locateMariadb, type MariadbBinaries } from '../mariadb/binaries.js';
 import { stateLayout, DEFAULT_STATE_DIR, type StateLayout } from '../mariadb/layout.js';
 import { createLocalKeys, keyFilePath, readFilekey, verifyLocalKeys } from '../mariadb/keystore.js';
-import { renderOptionFile, serverOptions, type ProfileName } from '../mariadb/profile.js';
+import {
+  profileTmpDir,
+  renderOptionFile,
+  serverOptions,
+  type ProfileName,
+} from '../mariadb/profile.js';
 import {
   installDataDir,
   readServerPid,
@@ -128,7 +133,7 @@ export async function up(options: UpOptions = {}): Promise<LocalServerInfo> {
       step('comparing key check values');
       await verifyLocalKeys(layout, { filekeyPath: manifest.filekeyPath });
     }
-    await mkdir(layout.tmpDir, { recursive: true, mode: 0o700 });
+    await mkdir(profileTmpDir(manifest.profile, layout).path, { recursive: true, mode: 0o700 });
 
     step(`starting mariadbd on 127.0.0.1:${manifest.port}`);
     pid = spawnServer(binaries, layout, external?.env);
@@ -310,7 +315,7 @@ async function initializeDataDir(
     step('verifying keys before the first write');
     await verifyLocalKeys(layout, { filekeyPath: manifest.filekeyPath });
   }
-  await mkdir(layout.tmpDir, { recursive: true, mode: 0o700 });
+  await mkdir(profileTmpDir(manifest.profile, layout).path, { recursive: true, mode: 0o700 });
 
   step('creating the encrypted system tables (mariadb-install-db)');
   await installDataDir(binaries, layout, external?.env);

@@ -1,4 +1,4 @@
-import type { StateLayout } from './layout.js';
+import { chooseTmpDir, type StateLayout, type TmpDirChoice } from './layout.js';
 
 /**
  * Server configurations that mariadb-tdx writes.
@@ -44,7 +44,7 @@ export interface VaultKeySource {
 /** Returns the `[mariadbd]` options of a profile, in the order they are written. */
 export function serverOptions(profile: ProfileName, inputs: ServerOptionInputs): ServerOption[] {
   return [
-    ...placementOptions(inputs),
+    ...placementOptions(profile, inputs),
     ...loggingOptions(profile, inputs.layout),
     ...keyManagementOptions(profile, inputs),
     ...storageOptions(profile),
@@ -54,7 +54,14 @@ export function serverOptions(profile: ProfileName, inputs: ServerOptionInputs):
   ];
 }
 
-function placementOptions({ layout, port, runAsRoot }: ServerOptionInputs): ServerOption[] {
+/** Returns the tmpdir a profile uses in a state directory. */
+export function profileTmpDir(profile: ProfileName, layout: StateLayout): TmpDirChoice {
+  return chooseTmpDir(layout, profile !== 'baseline');
+}
+
+function placementOptions(profile: ProfileName, inputs: ServerOptionInputs): ServerOption[] {
+  const { layout, port, runAsRoot } = inputs;
+  const tmpDir = profileTmpDir(profile, layout);
   const options: ServerOption[] = [
     { name: 'datadir', value: layout.dataDir },
     { name: 'socket', value: layout.socket },
@@ -63,10 +70,10 @@ function placementOptions({ layout, port, runAsRoot }: ServerOptionInputs): Serv
     { name: 'bind_address', value: '127.0.0.1', reason: 'a local server listens on loopback only' },
     {
       name: 'tmpdir',
-      value: layout.tmpDir,
-      reason: layout.tmpDirOnRam
+      value: tmpDir.path,
+      reason: tmpDir.onRam
         ? 'RAM-backed: internal temporary tables are not encrypted by MariaDB 10.11'
-        : 'no /dev/shm on this system: internal temporary tables can reach the disk in clear',
+        : 'on disk: internal temporary tables reach the disk in clear',
     },
     { name: 'character_set_server', value: 'utf8mb4' },
   ];
