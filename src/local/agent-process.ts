@@ -16,7 +16,7 @@ export async function stopAgent(layout: StateLayout): Promise<number | undefined
   return pid;
 }
 
-/** The agent's pid, only when the process is the agent started for this state directory. */
+/** Returns the agent's pid, only when that process is the agent of this state directory. */
 export async function readAgentPid(layout: StateLayout): Promise<number | undefined> {
   let text: string;
   try {

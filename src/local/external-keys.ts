@@ -2,7 +2,7 @@ import type { StateLayout } from '../mariadb/layout.js';
 import type { VaultKeySource } from '../mariadb/profile.js';
 import type { BrokerKeySource } from './manifest.js';
 
-/** How MariaDB gets keys that do not live in the state directory, for one start. */
+/** Keys for one start of MariaDB that do not live in the state directory. */
 export interface ExternalKeys {
   /** Key file on tmpfs for file_key_management. */
   readonly keyFile?: string | undefined;

@@ -26,7 +26,7 @@ async function query(dir: string, sql: string): Promise<Row[]> {
   }
 }
 
-/** Every regular file under `dir`, recursively. */
+/** Lists every regular file under `dir`, recursively. */
 async function filesUnder(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true });
   return entries

@@ -5,7 +5,7 @@ import { EvidenceError } from './errors.js';
 import { isErrno } from '../../util/fs.js';
 import type { EvidenceProvider } from './types.js';
 
-/** Where Linux 6.7+ exposes configfs-tsm report requests. */
+/** Directory of configfs-tsm report requests (Linux 6.7 and later). */
 export const TSM_REPORT_DIR = '/sys/kernel/config/tsm/report';
 
 /** The TDX provider of configfs-tsm accepts exactly 64 bytes of inblob. */

@@ -82,7 +82,7 @@ export class KbsClient {
     const reply = await this.send('GET', `resource/${path}`);
     const jwe = reply.body as Partial<FlattenedJWE>;
     if (typeof jwe.ciphertext !== 'string' || typeof jwe.protected !== 'string') {
-      throw new AgentError('KBS_RESPONSE_INVALID', `${this.base.origin} did not answer with a JWE`);
+      throw new AgentError('KBS_RESPONSE_INVALID', `${this.base.origin} did not return a JWE`);
     }
     return jwe as FlattenedJWE;
   }

@@ -23,7 +23,7 @@ export interface AgentOptions {
   readonly onStep?: ((step: string) => void) | undefined;
 }
 
-/** What the agent delivered; no key material. */
+/** Public summary of a delivery: key versions and attested claims, never key material. */
 export interface AgentSummary {
   readonly keyset: string;
   readonly evidence: EvidenceProvider['kind'];
@@ -81,7 +81,7 @@ export interface VaultAgent extends AgentSummary {
   readonly mode: 'vault';
   readonly url: string;
   readonly caFile: string;
-  /** Where the generated token was written, when the caller did not supply one. */
+  /** Path of the generated token file; undefined when the caller supplied the token. */
   readonly tokenFile: string | undefined;
   /** Attests again and serves the newest key versions, for example after a rotation. */
   readonly refresh: () => Promise<AgentSummary>;
@@ -139,7 +139,7 @@ export async function serveVault(options: VaultAgentOptions): Promise<VaultAgent
 async function prepareRamDir(dir: string) {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await requireRamDirectory(dir);
-  // A marker that says what the directory is for, so an operator can tell.
+  // A marker file explains to an operator what the directory is for.
   await writeFile(join(dir, 'README'), 'RAM-only directory of the mariadb-tdx agent.\n');
 }
 

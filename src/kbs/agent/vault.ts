@@ -47,8 +47,8 @@ export function generateVaultToken(): string {
  * - `GET /v1/<mount>/data/<key id>[?version=n]` returns the key in hex as `data.data.data` and
  *   its version as `data.metadata.version` (latest version without `?version`).
  *
- * TLS uses a CA made for this boot. Requests without the token get 403, unknown keys 404, as
- * Vault answers; error bodies carry no key material, because the plugin logs them.
+ * TLS uses a CA made for this boot. Requests without the token get 403 and unknown keys 404, as
+ * Vault returns them. Error bodies carry no key material, because the plugin logs them.
  */
 export async function startVaultEndpoint(options: VaultEndpointOptions): Promise<VaultEndpoint> {
   const host = options.host ?? '127.0.0.1';

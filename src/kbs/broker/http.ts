@@ -63,7 +63,7 @@ export function statusOf(error: unknown): number | undefined {
   return error instanceof BrokerError ? STATUS_BY_CODE[error.code] : undefined;
 }
 
-/** The problem document of a known failure. Messages never contain request bytes. */
+/** Builds the problem document of a known failure; its message never quotes request bytes. */
 export function problemOf(error: BrokerError, status: number): Problem & { reasons?: string[] } {
   return {
     type: `${PROBLEM_TYPE_PREFIX}${error.code}`,

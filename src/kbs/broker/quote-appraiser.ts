@@ -37,8 +37,8 @@ export async function createQuoteAppraiser(
       hint: 'pass --collateral with a collateral file or a cache from quote collateral fetch',
     });
   }
-  // TODO: collateral is read once at start; a long-running broker needs a restart to pick up
-  // refreshed collateral before the current TCB Info and CRLs expire (30 days at Intel).
+  // TODO: collateral is read once at start. A long-running broker must be restarted with fresh
+  // collateral before its TCB Info and CRLs expire, which Intel sets at 30 days.
   const collateral = await loadCollateral(options.collateralPaths);
   const simulatedFingerprint = options.simulatedRoot
     ? loadTrustedRoots([options.simulatedRoot])[0]!.fingerprint

@@ -28,7 +28,7 @@ export interface StartBrokerOptions {
   readonly appraiser: QuoteAppraiser;
   readonly sessionLimits?: Partial<SessionLimits> | undefined;
   readonly bodyLimits?: Partial<BodyLimits> | undefined;
-  /** Where service log lines go; default standard error. */
+  /** Destination of service log lines; default standard error. */
   readonly logDestination?: DestinationStream | undefined;
   readonly logLevel?: string | undefined;
 }

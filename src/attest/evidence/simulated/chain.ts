@@ -20,9 +20,9 @@ const CERTIFICATE_DAYS = 3650;
 export const SIMULATED_CRL_DAYS = 30;
 
 /**
- * Subject names. Every one says SIMULATED, and each contains the words a verifier looks for
- * ("SGX PCK Certificate", "SGX PCK Platform CA", "SGX TCB Signing") so the chain takes the same
- * path through verification as Intel's.
+ * Subject names. Each contains SIMULATED and the words a verifier looks for ("SGX PCK
+ * Certificate", "SGX PCK Platform CA", "SGX TCB Signing"), so the chain takes the same path
+ * through verification as Intel's.
  */
 export const SIMULATED_NAMES = {
   root: 'mariadb-tdx SIMULATED SGX Root CA',
@@ -139,7 +139,7 @@ async function issue(
   return { certificate, keys };
 }
 
-/** An empty CRL of `issuer`, valid from a day ago for {@link SIMULATED_CRL_DAYS} days. */
+/** Creates an empty CRL of `issuer`, valid from a day ago for {@link SIMULATED_CRL_DAYS} days. */
 export async function emptyCrl(issuer: IssuedCertificate, now: Date): Promise<x509.X509Crl> {
   return x509.X509CrlGenerator.create({
     issuer: issuer.certificate.subjectName,

@@ -58,9 +58,10 @@ export interface SimulatedQuotingEnclave {
 const QE_AUTH_DATA_SIZE = 32;
 
 /**
- * Builds a TDX v4 quote with the real layout: header, TD report body 1.0 carrying `reportData`,
- * the attestation key's signature, and QE report certification data (type 6) holding the QE
- * report signed by the PCK key, the QE authentication data and the PCK chain (type 5).
+ * Builds a TDX v4 quote with the real layout: the header, a TD report body 1.0 carrying
+ * `reportData`, and the attestation key's signature. QE report certification data (type 6)
+ * follows, with the QE report signed by the PCK key, the QE authentication data and the PCK
+ * chain (type 5).
  */
 export function buildSimulatedQuote(
   body: SimulatedTdBody,
@@ -159,7 +160,7 @@ function signP256(key: KeyObject, data: Buffer): Buffer {
   return sign('sha256', data, { key, dsaEncoding: 'ieee-p1363' });
 }
 
-/** The raw x‖y of a P-256 public key, as quotes carry attestation keys. */
+/** Returns the raw x‖y of a P-256 key's public part, the form quotes use for attestation keys. */
 function rawPublicKey(privateKey: KeyObject): Buffer {
   const jwk = privateKey.export({ format: 'jwk' });
   return Buffer.concat([Buffer.from(jwk.x!, 'base64url'), Buffer.from(jwk.y!, 'base64url')]);

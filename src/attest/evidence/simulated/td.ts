@@ -54,7 +54,7 @@ export function simulatedTdLayout(dir: string) {
   };
 }
 
-/** What {@link createSimulatedTd} made. */
+/** Paths and measured values of a new simulated TD. */
 export interface SimulatedTdSummary {
   readonly dir: string;
   readonly simulated: true;

@@ -44,7 +44,7 @@ export async function handleAuth(c: Context, broker: BrokerContext) {
     session: session.label,
   });
 
-  // trustee answers "" for TDX, and its clients then use SHA-384, the only choice here.
+  // trustee returns "" for TDX, and its clients then use SHA-384, the only choice here.
   const challenge: Challenge = { nonce: session.nonce, 'extra-params': '' };
   return c.json(challenge);
 }

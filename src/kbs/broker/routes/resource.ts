@@ -32,8 +32,8 @@ export async function handleResource(c: Context, broker: BrokerContext) {
     const id = parseKeyId(keyset, c.req.param('type') ?? '', c.req.param('tag') ?? '');
     const versions = await broker.store.readKey(keyset, id);
 
-    // NOTE: every key set is released to any TD that passes the broker's one policy; per key
-    // set policies matter once one broker serves databases of different owners.
+    // NOTE: any TD that passes the broker's single policy may fetch every key set. Per key set
+    // policies are needed before one broker serves databases of different owners.
     const resource: KeyResource = {
       keyset,
       id,
