@@ -1,12 +1,11 @@
 import { toHex } from '../../attest/abi/describe.js';
+import { appraiseQuote } from '../../attest/appraise.js';
 import { parseQuote } from '../../attest/abi/quote.js';
 import { isTdxQuote, type TdReport } from '../../attest/abi/types.js';
 import { loadCollateral } from '../../attest/collateral/load.js';
 import { QuoteFormatError } from '../../attest/errors.js';
-import { evaluatePolicy } from '../../attest/policy/evaluate.js';
 import { loadPolicy } from '../../attest/policy/parse.js';
 import { INTEL_SGX_ROOT_CA_PEM, loadTrustedRoots } from '../../attest/verify/roots.js';
-import { verifyQuote } from '../../attest/verify/verify.js';
 import { BrokerError } from '../errors.js';
 import type { Appraisal, QuoteAppraiser, TdClaims } from './appraisal.js';
 
@@ -62,7 +61,8 @@ export async function createQuoteAppraiser(
       ]);
     }
 
-    const verification = verifyQuote(quote, collateral, { now: now(), trustedRoots });
+    const appraisal = appraiseQuote(quote, collateral, { now: now(), trustedRoots, policy });
+    const verification = appraisal.verification;
     const facts = {
       claims: tdClaims(quote.body),
       tcbStatus: verification.tcb?.status,
@@ -74,13 +74,12 @@ export async function createQuoteAppraiser(
       return { ...refused([{ code, message }]), ...facts };
     }
 
-    const report = evaluatePolicy(verification, policy);
-    const reasons = report.findings
+    const reasons = appraisal.policy.findings
       .filter((finding) => finding.status === 'fail')
       .map((finding) => ({ code: finding.rule, message: finding.message }));
     return {
       verified: true,
-      accepted: report.satisfied,
+      accepted: appraisal.accepted,
       reasons,
       reportData: Buffer.from(quote.body.reportData),
       ...facts,
