@@ -8,6 +8,7 @@ import { openKeyStore } from '../../src/kbs/store/admin.js';
 import { connectLocal } from '../../src/local/client.js';
 import { down } from '../../src/local/down.js';
 import type { BrokerKeySource } from '../../src/local/manifest.js';
+import { status } from '../../src/local/status.js';
 import { up } from '../../src/local/up.js';
 import { stateLayout } from '../../src/mariadb/layout.js';
 import { startTestBroker, type TestBroker } from '../helpers/kbs.js';
@@ -77,6 +78,9 @@ describe.skipIf(!available)('MariaDB with keys from the broker', () => {
       "SELECT PLUGIN_STATUS FROM information_schema.PLUGINS WHERE PLUGIN_NAME = 'hashicorp_key_management'",
     );
     expect(plugins[0]?.PLUGIN_STATUS).toBe('ACTIVE');
+    const report = await status({ dir });
+    expect(report.encryption?.keyStorage).toContain('released by the key broker');
+    expect(report.notes[0]).toContain('SIMULATED');
 
     await (await openKeyStore(test.dir)).rotate('vault', 1);
     await down({ dir });
