@@ -85,6 +85,8 @@ export function agentCommand() {
 type AgentCliOptions = ReturnType<ReturnType<typeof agentCommand>['opts']>;
 
 async function runAgent(options: AgentCliOptions) {
+  const { parseKbsUrl } = await import('../../kbs/agent/client.js');
+  parseKbsUrl(options.kbs);
   const { openEvidence } = await import('../../attest/evidence/open.js');
   const evidence = await openEvidence(options.evidence, { simulatedTd: options.simulatedTd });
   const common: AgentOptions = {
