@@ -51,6 +51,8 @@ export interface LocalServerInfo {
   readonly pid: number;
   readonly version: string;
   readonly keyProtection: KeyProtection;
+  /** True when the broker released the keys on SIMULATED evidence, not TDX hardware. */
+  readonly simulatedEvidence: boolean;
   /** True when this call created the state directory. */
   readonly created: boolean;
   /** True when the server was already running and was left as it was. */
@@ -233,6 +235,7 @@ function describe(
     pid,
     version: binaries.version,
     keyProtection: keyProtection(manifest),
+    simulatedEvidence: manifest.keySource?.evidence === 'simulated',
     ...flags,
   };
 }

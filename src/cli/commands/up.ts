@@ -93,6 +93,9 @@ function brokerKeySource(options: UpCliOptions): BrokerKeySource | undefined {
 function printServerInfo(info: LocalServerInfo) {
   const style = createStyle();
   const state = info.alreadyRunning ? 'was already running' : 'is running';
+  if (info.simulatedEvidence) {
+    println(style.warn('SIMULATED: the keys were released on evidence from a simulated TD'));
+  }
   println(
     style.ok(
       `MariaDB ${info.version} (${info.profile} profile) ${state} on 127.0.0.1:${info.port}`,
