@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -13,13 +12,8 @@ import { AgentError } from '../../src/kbs/errors.js';
 import { generateTeeKeyPair } from '../../src/kbs/jwe.js';
 import { expectedReportData } from '../../src/kbs/runtime-data.js';
 import { openKeyStore } from '../../src/kbs/store/admin.js';
+import { httpsRequest, type HttpsReply } from '../helpers/https.js';
 import { startTestBroker, type TestBroker } from '../helpers/kbs.js';
-
-interface RawReply {
-  status: number;
-  text: string;
-  setCookie: string[];
-}
 
 function send(
   test: TestBroker,
@@ -27,27 +21,12 @@ function send(
   path: string,
   body?: string,
   headers: Record<string, string> = {},
-): Promise<RawReply> {
-  return new Promise((resolve, reject) => {
-    const outgoing = request(new URL(path, test.broker.url), {
-      method,
-      ca: test.caCert,
-      agent: false,
-      headers: { 'content-type': 'application/json', ...headers },
-    });
-    outgoing.on('error', reject);
-    outgoing.on('response', (incoming) => {
-      const chunks: Buffer[] = [];
-      incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
-      incoming.on('end', () =>
-        resolve({
-          status: incoming.statusCode ?? 0,
-          text: Buffer.concat(chunks).toString('utf8'),
-          setCookie: incoming.headers['set-cookie'] ?? [],
-        }),
-      );
-    });
-    outgoing.end(body);
+): Promise<HttpsReply> {
+  return httpsRequest(new URL(path, test.broker.url), {
+    method,
+    ca: test.caCert,
+    headers: { 'content-type': 'application/json', ...headers },
+    body,
   });
 }
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { request } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { httpsRequest } from '../helpers/https.js';
 import type { ReleasedKeys } from '../../src/kbs/agent/obtain.js';
 import {
   generateVaultToken,
@@ -8,31 +8,12 @@ import {
   type VaultEndpoint,
 } from '../../src/kbs/agent/vault.js';
 
-interface Reply {
-  status: number;
-  body: Record<string, unknown>;
-}
-
-function get(endpoint: VaultEndpoint, path: string, token?: string): Promise<Reply> {
-  const url = new URL(path, endpoint.url);
-  return new Promise((resolve, reject) => {
-    const outgoing = request(url, {
-      ca: endpoint.caCert,
-      headers: token === undefined ? {} : { 'x-vault-token': token },
-    });
-    outgoing.on('error', reject);
-    outgoing.on('response', (incoming) => {
-      const chunks: Buffer[] = [];
-      incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
-      incoming.on('end', () =>
-        resolve({
-          status: incoming.statusCode ?? 0,
-          body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>,
-        }),
-      );
-    });
-    outgoing.end();
+async function get(endpoint: VaultEndpoint, path: string, token?: string) {
+  const reply = await httpsRequest(new URL(path, endpoint.url), {
+    ca: endpoint.caCert,
+    headers: token === undefined ? {} : { 'x-vault-token': token },
   });
+  return { status: reply.status, body: JSON.parse(reply.text) as Record<string, unknown> };
 }
 
 describe('Vault KV v2 endpoint', () => {
