@@ -67,6 +67,31 @@ export { status } from './local/status.js';
 export type { StatusReport, EncryptionSummary, TlsSummary } from './local/status.js';
 export { connectLocal, localConnectionOptions } from './local/client.js';
 
+// posture/: the posture check catalogue and its runner.
+export { checkPosture, localCheckConnection } from './posture/check.js';
+export type { CheckPostureOptions } from './posture/check.js';
+export { runPostureChecks } from './posture/runner.js';
+export type { RunPostureOptions } from './posture/runner.js';
+export { CATALOGUE } from './posture/catalogue/index.js';
+export { PostureError } from './posture/errors.js';
+export type { PostureErrorCode } from './posture/errors.js';
+export { localHostProbe } from './posture/host.js';
+export type { HostProbe, MountInfo, SwapArea } from './posture/host.js';
+export { CHECK_GROUPS, FINDING_STATUSES, POSTURE_PROFILES } from './posture/types.js';
+export type {
+  CheckContext,
+  CheckGroup,
+  Finding,
+  FindingStatus,
+  PostureCheck,
+  PostureProfile,
+  PostureReport,
+  Severity,
+  Verdict,
+} from './posture/types.js';
+export { parseServerVersion, seriesStatus, LONG_TERM_SERIES } from './posture/version.js';
+export type { ServerVersion, ReleaseSeries, SeriesStatus } from './posture/version.js';
+
 // attest/evidence: quotes from configfs-tsm in a TD, or from a SIMULATED TD.
 export { EvidenceError } from './attest/evidence/errors.js';
 export type { EvidenceErrorCode } from './attest/evidence/errors.js';

@@ -2,6 +2,7 @@ import { Command, CommanderError } from '@commander-js/extra-typings';
 import { createRequire } from 'node:module';
 import { MariadbTdxError } from '../errors.js';
 import { agentCommand } from './commands/agent.js';
+import { checkCommand } from './commands/check.js';
 import { downCommand } from './commands/down.js';
 import { kbsCommand } from './commands/kbs.js';
 import { loadCommand } from './commands/load.js';
@@ -31,6 +32,8 @@ export function buildProgram(): Command {
   program.addCommand(downCommand());
   program.addCommand(statusCommand());
   program.addCommand(loadCommand());
+  program.commandsGroup('Any server with SQL access:');
+  program.addCommand(checkCommand());
 
   program.commandsGroup('Keys by attestation:');
   program.addCommand(kbsCommand());

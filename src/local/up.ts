@@ -4,8 +4,8 @@ import { ConfigError, ServerError } from '../errors.js';
 import { locateMariadb, type MariadbBinaries } from '../mariadb/binaries.js';
 import { stateLayout, DEFAULT_STATE_DIR, type StateLayout } from '../mariadb/layout.js';
 import { verifyLocalKeys } from '../mariadb/keystore.js';
-import { profileTmpDir, type ProfileName } from '../mariadb/profile.js';
-import { readServerPid, spawnServer, waitForServer } from '../mariadb/server.js';
+import { profileTmpDir, type ProfileName, type ServerOption } from '../mariadb/profile.js';
+import { readServerPid, spawnServer, stopServer, waitForServer } from '../mariadb/server.js';
 import { findFreePort, isPortFree } from '../util/net.js';
 import { connectLocal } from './client.js';
 import type { ExternalKeyProvider, ExternalKeys } from './external-keys.js';
@@ -35,6 +35,8 @@ export interface UpOptions {
   readonly startTimeoutMs?: number | undefined;
   /** Called with a short description of each step. */
   readonly onStep?: ((step: string) => void) | undefined;
+  /** Options written into a new state directory's extra.cnf; ignored for an existing one. */
+  readonly extraOptions?: readonly ServerOption[] | undefined;
 }
 
 /** Connection details of the server that {@link up} started. */
@@ -67,6 +69,7 @@ export type KeyProtection =
   | 'key broker: agent on loopback';
 
 const DEFAULT_START_TIMEOUT_MS = 90_000;
+const DEFAULT_STOP_AFTER_FAILURE_MS = 60_000;
 
 /**
  * Starts the local MariaDB server of a state directory, creating the directory, keys, TLS
@@ -110,9 +113,9 @@ export async function up(options: UpOptions = {}): Promise<LocalServerInfo> {
   }
 
   const external = await obtainExternalKeys(layout, manifest, options, step);
-  let pid: number;
+  let pid: number | undefined;
   try {
-    await writeOptionFiles(layout, manifest, external);
+    await writeOptionFiles(layout, manifest, external, options.extraOptions ?? []);
     if (!manifest.initialized) {
       manifest = await initializeDataDir(layout, manifest, binaries, step, external);
     }
@@ -127,15 +130,19 @@ export async function up(options: UpOptions = {}): Promise<LocalServerInfo> {
     pid = spawnServer(binaries, layout, external?.env);
     const timeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
     await waitForServer(pid, manifest.port, layout, timeoutMs);
+    await external?.afterStart();
+
+    step('connecting over TLS with the server certificate verified');
+    const connection = await connectLocal(layout.root);
+    await connection.end();
   } catch (error) {
+    // A server that cannot be verified is not left running behind the user's back.
+    if (pid !== undefined) {
+      await stopServer(pid, DEFAULT_STOP_AFTER_FAILURE_MS).catch(() => undefined);
+    }
     await external?.abort();
     throw error;
   }
-  await external?.afterStart();
-
-  step('connecting over TLS with the server certificate verified');
-  const connection = await connectLocal(layout.root);
-  await connection.end();
 
   return describe(layout, manifest, binaries, pid, { created, alreadyRunning: false });
 }

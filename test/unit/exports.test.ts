@@ -8,6 +8,13 @@ describe('public exports', () => {
     expect(typeof library.status).toBe('function');
   });
 
+  it('exposes the posture check', () => {
+    expect(typeof library.checkPosture).toBe('function');
+    expect(typeof library.runPostureChecks).toBe('function');
+    expect(library.CATALOGUE.length).toBeGreaterThanOrEqual(50);
+    expect(new library.PostureError('NOT_MARIADB', 'x')).toBeInstanceOf(library.MariadbTdxError);
+  });
+
   it('exposes typed errors with codes', () => {
     const error = new library.KeyError('KEY_FILE_MISSING', 'missing');
     expect(error).toBeInstanceOf(library.MariadbTdxError);
