@@ -92,6 +92,81 @@ export type {
 export { parseServerVersion, seriesStatus, LONG_TERM_SERIES } from './posture/version.js';
 export type { ServerVersion, ReleaseSeries, SeriesStatus } from './posture/version.js';
 
+// attest/: TDX quote parsing (abi), verification (verify), policy, collateral.
+export { QuoteFormatError, CollateralError, PolicyError } from './attest/errors.js';
+export type {
+  QuoteFormatErrorCode,
+  CollateralErrorCode,
+  PolicyErrorCode,
+} from './attest/errors.js';
+export { parseQuote, parseTdxQuote } from './attest/abi/quote.js';
+export { isTdxQuote } from './attest/abi/types.js';
+export type {
+  Quote,
+  TdxQuote,
+  SgxQuote,
+  QuoteHeader,
+  TdReport,
+  EnclaveReport,
+  SignatureData,
+  PckCertificateChain,
+  BodyKind,
+  TeeName,
+} from './attest/abi/types.js';
+export { summarizeQuote, toHex } from './attest/abi/describe.js';
+export type { QuoteSummary, TdReportSummary, EnclaveReportSummary } from './attest/abi/describe.js';
+export {
+  TD_ATTRIBUTE_BITS,
+  hasTdAttribute,
+  describeTdAttributes,
+} from './attest/abi/td-attributes.js';
+export type { TdAttributeName, TdAttributesSummary } from './attest/abi/td-attributes.js';
+export { decodeQuoteInput } from './attest/quote-input.js';
+export { verifyQuote, assertQuoteVerified } from './attest/verify/verify.js';
+export type {
+  VerifyQuoteOptions,
+  QuoteVerification,
+  PlatformFacts,
+  CollateralFacts,
+} from './attest/verify/verify.js';
+export { QuoteVerificationError } from './attest/verify/failure.js';
+export type { VerificationFailureCode } from './attest/verify/failure.js';
+export type { StepId, StepResult, ValidityWindow } from './attest/verify/context.js';
+export type { TcbEvaluation, TcbStatus } from './attest/verify/tcb-status.js';
+export { createCollateral, mergeCollateral } from './attest/verify/collateral.js';
+export type {
+  Collateral,
+  CollateralInput,
+  SignedDocumentInput,
+  SignedCollateral,
+} from './attest/verify/collateral.js';
+export { INTEL_SGX_ROOT_CA_PEM, INTEL_SGX_ROOT_CA_FINGERPRINT } from './attest/verify/roots.js';
+export type { TrustedRootInput } from './attest/verify/roots.js';
+export { loadCollateral, collateralFromBytes } from './attest/collateral/load.js';
+export type { LoadCollateralOptions } from './attest/collateral/load.js';
+export { collateralFromBundle } from './attest/collateral/bundle.js';
+export type { CollateralBundle } from './attest/collateral/bundle.js';
+export { fetchCollateral } from './attest/collateral/pccs.js';
+export type {
+  FetchCollateralOptions,
+  FetchedCollateral,
+  FetchFunction,
+} from './attest/collateral/pccs.js';
+export { defaultCacheDir, writeCachedCollateral } from './attest/collateral/cache.js';
+export { parsePolicy, loadPolicy } from './attest/policy/parse.js';
+export { evaluatePolicy } from './attest/policy/evaluate.js';
+export { DEFAULT_POLICY, TCB_STATUSES } from './attest/policy/types.js';
+export type {
+  Policy,
+  PolicyFinding,
+  PolicyReport,
+  TdAttributeRule,
+} from './attest/policy/types.js';
+export { appraiseQuote } from './attest/appraise.js';
+export type { AppraiseQuoteOptions, QuoteAppraisal } from './attest/appraise.js';
+export { appraisalToJson } from './attest/report.js';
+export type { AppraisalJson } from './attest/report.js';
+
 // attest/evidence: quotes from configfs-tsm in a TD, or from a SIMULATED TD.
 export { EvidenceError } from './attest/evidence/errors.js';
 export type { EvidenceErrorCode } from './attest/evidence/errors.js';

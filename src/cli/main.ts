@@ -6,6 +6,7 @@ import { checkCommand } from './commands/check.js';
 import { downCommand } from './commands/down.js';
 import { kbsCommand } from './commands/kbs.js';
 import { loadCommand } from './commands/load.js';
+import { quoteCommand } from './commands/quote.js';
 import { simulateCommand } from './commands/simulate.js';
 import { statusCommand } from './commands/status.js';
 import { upCommand } from './commands/up.js';
@@ -34,6 +35,9 @@ export function buildProgram(): Command {
   program.addCommand(loadCommand());
   program.commandsGroup('Any server with SQL access:');
   program.addCommand(checkCommand());
+
+  program.commandsGroup('Relying party:');
+  program.addCommand(quoteCommand());
 
   program.commandsGroup('Keys by attestation:');
   program.addCommand(kbsCommand());

@@ -251,6 +251,11 @@ function hardeningOptions(profile: ProfileName, layout: StateLayout): ServerOpti
   if (profile === 'baseline') return [];
 
   return [
+    {
+      name: 'enforce_storage_engine',
+      value: 'InnoDB',
+      reason: 'Aria and MyISAM changes reach logs and files that MariaDB never encrypts',
+    },
     { name: 'skip_name_resolve', value: 'ON' },
     { name: 'local_infile', value: 0, reason: 'clients cannot make the server read their files' },
     { name: 'secure_file_priv', value: layout.filesDir },

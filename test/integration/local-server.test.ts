@@ -69,7 +69,8 @@ describe.skipIf(!available)('hardened local server', () => {
           "'aria_encrypt_tables', 'encrypt_binlog', 'log_bin', 'require_secure_transport', " +
           "'tls_version', 'file_key_management_encryption_algorithm', 'general_log', " +
           "'slow_query_log', 'innodb_immediate_scrub_data_uncompressed', 'innodb_undo_tablespaces', " +
-          "'ssl_cipher', 'default_password_lifetime', 'server_audit_events', 'server_audit_logging')",
+          "'ssl_cipher', 'default_password_lifetime', 'server_audit_events', 'server_audit_logging', " +
+          "'enforce_storage_engine')",
       )) as { Variable_name: string; Value: string }[];
       const variables = Object.fromEntries(rows.map((r) => [r.Variable_name, r.Value]));
       expect(variables).toEqual({
@@ -92,6 +93,7 @@ describe.skipIf(!available)('hardened local server', () => {
         default_password_lifetime: '365',
         server_audit_events: 'CONNECT',
         server_audit_logging: 'ON',
+        enforce_storage_engine: 'InnoDB',
       });
     } finally {
       await connection.end();

@@ -119,7 +119,10 @@ const VIOLATIONS: readonly Violation[] = [
     when: 'a MyISAM table exists',
     status: 'fail',
     observed: /^probe\.t_myisam \(MyISAM\)$/,
-    apply: ['CREATE TABLE probe.t_myisam (id INT) ENGINE=MyISAM'],
+    apply: [
+      'SET SESSION enforce_storage_engine=NULL',
+      'CREATE TABLE probe.t_myisam (id INT) ENGINE=MyISAM',
+    ],
     revert: ['DROP TABLE probe.t_myisam'],
   },
   {
@@ -127,8 +130,31 @@ const VIOLATIONS: readonly Violation[] = [
     when: 'an Aria table has ROW_FORMAT=DYNAMIC',
     status: 'fail',
     observed: /^probe\.t_aria \(Aria Dynamic\)$/,
-    apply: ['CREATE TABLE probe.t_aria (id INT) ENGINE=Aria ROW_FORMAT=DYNAMIC'],
+    apply: [
+      'SET SESSION enforce_storage_engine=NULL',
+      'CREATE TABLE probe.t_aria (id INT) ENGINE=Aria ROW_FORMAT=DYNAMIC',
+    ],
     revert: ['DROP TABLE probe.t_aria'],
+    alsoChanges: ['E18'],
+  },
+  {
+    check: 'E17',
+    when: 'enforce_storage_engine is unset',
+    status: 'fail',
+    observed: /enforce_storage_engine=NULL/,
+    apply: ['SET GLOBAL enforce_storage_engine=NULL'],
+    revert: ["SET GLOBAL enforce_storage_engine='InnoDB'"],
+  },
+  {
+    check: 'E18',
+    when: 'a user table uses Aria',
+    status: 'fail',
+    observed: /^probe\.t_cache$/,
+    apply: [
+      'SET SESSION enforce_storage_engine=NULL',
+      'CREATE TABLE probe.t_cache (id INT) ENGINE=Aria',
+    ],
+    revert: ['DROP TABLE probe.t_cache'],
   },
   {
     check: 'E15',

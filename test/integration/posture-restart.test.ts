@@ -1,6 +1,8 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { locateMariadb } from '../../src/mariadb/binaries.js';
+import { spawnServer, waitForServer } from '../../src/mariadb/server.js';
 import { connect } from '../../src/mariadb/connection.js';
 import { decryptKeyFile } from '../../src/mariadb/keys.js';
 import { stateLayout } from '../../src/mariadb/layout.js';
@@ -199,10 +201,14 @@ describe.skipIf(!available)('posture after restarts with settings that break the
 
   describe('when TLS is switched off', () => {
     beforeAll(async () => {
-      // up() refuses to report a server it cannot reach over verified TLS, but the server runs.
+      // up() stops a server it cannot reach over verified TLS, so the test starts it itself
+      // from the option file that up() wrote.
       await expect(
         restartWithExtraOptions(server.dir, ['skip_ssl', 'require_secure_transport = OFF']),
       ).rejects.toMatchObject({ code: 'TLS_UNAVAILABLE' });
+      const layout = stateLayout(server.dir);
+      const pid = spawnServer(await locateMariadb(), layout);
+      await waitForServer(pid, server.info.port, layout, 60_000);
     });
     afterAll(async () => {
       await restartWithExtraOptions(server.dir, []);

@@ -21,6 +21,18 @@ describe('public exports', () => {
     expect(error.code).toBe('KEY_FILE_MISSING');
   });
 
+  it('exposes quote verification with the Intel root as the only default anchor', () => {
+    expect(typeof library.verifyQuote).toBe('function');
+    expect(typeof library.appraiseQuote).toBe('function');
+    expect(typeof library.createCollateral).toBe('function');
+    expect(library.INTEL_SGX_ROOT_CA_FINGERPRINT).toBe(
+      '44a0196b2b99f889b8e149e95b807a350e7424964399e885a7cbb8ccfab674d3',
+    );
+    expect(new library.QuoteVerificationError('PCK_REVOKED', 'revoked')).toBeInstanceOf(
+      library.MariadbTdxError,
+    );
+  });
+
   it('exposes the key broker and the agent', () => {
     expect(typeof library.startBroker).toBe('function');
     expect(typeof library.obtainKeys).toBe('function');

@@ -161,6 +161,47 @@ export const unencryptableEngines = noRowsCheck({
     ),
 });
 
+export const innodbOnly = variableCheck({
+  id: 'E17',
+  group: 'encryption at rest',
+  title: 'new tables can only use InnoDB',
+  severity: 'medium',
+  variables: ['enforce_storage_engine'],
+  expected: 'enforce_storage_engine=InnoDB',
+  advice: "SET GLOBAL enforce_storage_engine='InnoDB', and the same under [mariadbd]",
+  risk:
+    'an application can create Aria or MyISAM tables, whose changes go to the Aria log or to ' +
+    'table files that are never encrypted',
+  baseline: 'open',
+  judge: (values) => {
+    const value = values.get('enforce_storage_engine') ?? '';
+    return {
+      status: value.toLowerCase() === 'innodb' ? 'pass' : 'fail',
+      observed: `enforce_storage_engine=${value === '' ? 'NULL' : value}`,
+    };
+  },
+});
+
+export const userAriaTables = noRowsCheck({
+  id: 'E18',
+  group: 'encryption at rest',
+  title: 'no user table uses Aria',
+  severity: 'medium',
+  sql:
+    'SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES ' +
+    "WHERE ENGINE = 'Aria' AND TABLE_TYPE = 'BASE TABLE' " +
+    "AND TABLE_SCHEMA NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys')",
+  expected: 'no rows',
+  advice: 'ALTER TABLE db.table ENGINE=InnoDB for each one',
+  risk:
+    'every change to an Aria table is written to the Aria log (aria_log.*), which MariaDB never ' +
+    'encrypts, even with aria_encrypt_tables=ON',
+  baseline: 'open',
+  status: 'fail',
+  passed: 'none',
+  describe: (rows) => listNames(rows.map((row) => `${row.TABLE_SCHEMA}.${row.TABLE_NAME}`)),
+});
+
 export const scrubbing = switchCheck({
   id: 'E15',
   group: 'encryption at rest',
@@ -201,6 +242,8 @@ export const TABLESPACE_CHECKS: readonly PostureCheck[] = [
   encryptionFinished,
   explicitlyUnencrypted,
   unencryptableEngines,
+  innodbOnly,
+  userAriaTables,
   scrubbing,
   cipherMode,
 ];
