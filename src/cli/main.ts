@@ -1,10 +1,13 @@
 import { Command, CommanderError } from '@commander-js/extra-typings';
 import { createRequire } from 'node:module';
 import { MariadbTdxError } from '../errors.js';
+import { agentCommand } from './commands/agent.js';
 import { checkCommand } from './commands/check.js';
 import { downCommand } from './commands/down.js';
+import { kbsCommand } from './commands/kbs.js';
 import { loadCommand } from './commands/load.js';
 import { quoteCommand } from './commands/quote.js';
+import { simulateCommand } from './commands/simulate.js';
 import { statusCommand } from './commands/status.js';
 import { upCommand } from './commands/up.js';
 
@@ -36,8 +39,21 @@ export function buildProgram(): Command {
   program.commandsGroup('Relying party:');
   program.addCommand(quoteCommand());
 
-  for (const command of program.commands) command.exitOverride();
+  program.commandsGroup('Keys by attestation:');
+  program.addCommand(kbsCommand());
+  program.addCommand(agentCommand());
+  program.addCommand(simulateCommand());
+
+  overrideExits(program);
   return program;
+}
+
+// Commander exits the process on errors unless told otherwise, in every nested command too.
+function overrideExits(command: Command) {
+  for (const child of command.commands) {
+    child.exitOverride();
+    overrideExits(child as Command);
+  }
 }
 
 /** Runs the CLI and returns the exit status instead of exiting, so tests can call it. */
