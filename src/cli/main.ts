@@ -2,7 +2,9 @@ import { Command, CommanderError } from '@commander-js/extra-typings';
 import { createRequire } from 'node:module';
 import { MariadbTdxError } from '../errors.js';
 import { downCommand } from './commands/down.js';
+import { dumpCommand } from './commands/dump.js';
 import { loadCommand } from './commands/load.js';
+import { scanCommand } from './commands/scan.js';
 import { statusCommand } from './commands/status.js';
 import { upCommand } from './commands/up.js';
 
@@ -28,6 +30,10 @@ export function buildProgram(): Command {
   program.addCommand(downCommand());
   program.addCommand(statusCommand());
   program.addCommand(loadCommand());
+
+  program.commandsGroup('Evidence:');
+  program.addCommand(scanCommand());
+  program.addCommand(dumpCommand());
 
   for (const command of program.commands) command.exitOverride();
   return program;
