@@ -12,7 +12,9 @@ const QEMU = 'qemu-system-x86_64';
 export async function qemuAvailable(): Promise<boolean> {
   const found = (await findExecutable(QEMU)) !== undefined;
   if (!found && process.env.MARIADB_TDX_REQUIRE_INTEGRATION) {
-    throw new Error(`${QEMU} is not installed but MARIADB_TDX_REQUIRE_INTEGRATION is set; run scripts/setup.sh --test`);
+    throw new Error(
+      `${QEMU} is not installed but MARIADB_TDX_REQUIRE_INTEGRATION is set; run scripts/setup.sh --test`,
+    );
   }
   return found;
 }
@@ -21,14 +23,19 @@ async function qmpSession(socket: string) {
   for (let attempt = 0; ; attempt++) {
     try {
       const connection = createConnection(socket);
-      await new Promise<void>((resolve, reject) => connection.once('connect', resolve).once('error', reject));
+      await new Promise<void>((resolve, reject) =>
+        connection.once('connect', resolve).once('error', reject),
+      );
       const lines = createInterface({ input: connection })[Symbol.asyncIterator]();
       await lines.next(); // greeting
       const command = async (execute: string, args?: object) => {
         connection.write(`${JSON.stringify(args ? { execute, arguments: args } : { execute })}\n`);
         for (;;) {
           const { value } = await lines.next();
-          const reply = JSON.parse(value as string) as { return?: unknown; error?: { desc: string } };
+          const reply = JSON.parse(value as string) as {
+            return?: unknown;
+            error?: { desc: string };
+          };
           if (reply.error) throw new Error(`QMP ${execute}: ${reply.error.desc}`);
           if ('return' in reply) return reply.return;
         }
@@ -56,9 +63,20 @@ export async function dumpGuestMemory(
   await writeFile(planted, data);
   const qemu = spawn(
     QEMU,
-    ['-machine', 'q35,accel=tcg', '-m', '64', '-display', 'none', '-nodefaults', '-S',
-      '-device', `loader,file=${planted},addr=0x${address.toString(16)},force-raw=on`,
-      '-qmp', `unix:${socket},server=on,wait=off`],
+    [
+      '-machine',
+      'q35,accel=tcg',
+      '-m',
+      '64',
+      '-display',
+      'none',
+      '-nodefaults',
+      '-S',
+      '-device',
+      `loader,file=${planted},addr=0x${address.toString(16)},force-raw=on`,
+      '-qmp',
+      `unix:${socket},server=on,wait=off`,
+    ],
     { stdio: 'ignore' },
   );
   const outputs: Record<string, string> = {};

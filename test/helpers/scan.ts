@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** A private temporary directory and a function that deletes it. */
-export async function scratchDirectory(prefix = 'mariadb-tdx-scan-'): Promise<{ dir: string; dispose: () => Promise<void> }> {
+export async function scratchDirectory(
+  prefix = 'mariadb-tdx-scan-',
+): Promise<{ dir: string; dispose: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
   return { dir, dispose: () => rm(dir, { recursive: true, force: true }) };
 }
@@ -13,12 +15,17 @@ export async function scratchDirectory(prefix = 'mariadb-tdx-scan-'): Promise<{ 
 export function naiveOffsets(haystack: Uint8Array, needle: Uint8Array): number[] {
   const offsets: number[] = [];
   const buffer = Buffer.from(haystack.buffer, haystack.byteOffset, haystack.byteLength);
-  for (let at = buffer.indexOf(needle); at >= 0; at = buffer.indexOf(needle, at + 1)) offsets.push(at);
+  for (let at = buffer.indexOf(needle); at >= 0; at = buffer.indexOf(needle, at + 1))
+    offsets.push(at);
   return offsets;
 }
 
 /** Random bytes with each (bytes, offset) pair written over them, saved to `path`. */
-export async function writePlanted(path: string, size: number, plants: readonly [Uint8Array | string, number][]): Promise<Buffer> {
+export async function writePlanted(
+  path: string,
+  size: number,
+  plants: readonly [Uint8Array | string, number][],
+): Promise<Buffer> {
   const data = randomBytes(size);
   for (const [bytes, offset] of plants) {
     Buffer.from(typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes).copy(data, offset);

@@ -34,7 +34,10 @@ describe.skipIf(!hasQemu)('scan of QEMU guest memory dumps', () => {
   it('maps an ELF hit to its guest physical address', async () => {
     const report = await scan({ sources: [dumps.elf!], values: [{ value: SECRET }] });
     const addresses = report.values[0]!.first.map((hit) => hit.address);
-    expect(addresses).toEqual([`0x${(ADDRESS + OFFSET_IN_PAGE).toString(16)}`, `0x${(ADDRESS + 2 * 4096 - 7).toString(16)}`]);
+    expect(addresses).toEqual([
+      `0x${(ADDRESS + OFFSET_IN_PAGE).toString(16)}`,
+      `0x${(ADDRESS + 2 * 4096 - 7).toString(16)}`,
+    ]);
     expect(report.values[0]!.first[0]!.addressSpace).toBe('physical');
     expect(report.sources[0]!.kind).toBe('elf');
   });
@@ -71,7 +74,9 @@ describe.skipIf(!hasQemu)('scan of QEMU guest memory dumps', () => {
     spawnSync('cp', [dumps.elf!, copy]);
     await chmod(copy, 0o600);
     await truncate(copy, 100);
-    await expect(scan({ sources: [copy], values: [{ value: SECRET }] })).rejects.toMatchObject({ code: 'ELF_TRUNCATED' });
+    await expect(scan({ sources: [copy], values: [{ value: SECRET }] })).rejects.toMatchObject({
+      code: 'ELF_TRUNCATED',
+    });
   });
 });
 
@@ -83,7 +88,14 @@ describe('process dumps', () => {
 
   beforeAll(async () => {
     ({ dir, dispose } = await scratchDirectory());
-    child = spawn(process.execPath, ['-e', `globalThis.v = Buffer.from(${JSON.stringify(held)}); setInterval(() => {}, 1000); console.log('ready')`], { stdio: ['ignore', 'pipe', 'ignore'] });
+    child = spawn(
+      process.execPath,
+      [
+        '-e',
+        `globalThis.v = Buffer.from(${JSON.stringify(held)}); setInterval(() => {}, 1000); console.log('ready')`,
+      ],
+      { stdio: ['ignore', 'pipe', 'ignore'] },
+    );
     await new Promise((resolve) => child.stdout!.once('data', resolve));
   });
   afterAll(async () => {
@@ -105,7 +117,10 @@ describe('process dumps', () => {
     const hit = report.values[0]!.first[0]!;
     expect(hit.addressSpace).toBe('virtual');
 
-    const gdb = spawnSync('gdb', ['-batch', '-nx', '-c', output, '-ex', `x/s ${hit.address}`], { encoding: 'utf8', timeout: 120_000 });
+    const gdb = spawnSync('gdb', ['-batch', '-nx', '-c', output, '-ex', `x/s ${hit.address}`], {
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     expect(gdb.stdout).toContain(held);
   });
 
@@ -117,6 +132,8 @@ describe('process dumps', () => {
   });
 
   it('reports a missing process', async () => {
-    await expect(scan({ sources: [{ pid: 2 ** 22 + 1 }], values: [{ value: held }] })).rejects.toMatchObject({ code: 'PROCESS_NOT_FOUND' });
+    await expect(
+      scan({ sources: [{ pid: 2 ** 22 + 1 }], values: [{ value: held }] }),
+    ).rejects.toMatchObject({ code: 'PROCESS_NOT_FOUND' });
   });
 });

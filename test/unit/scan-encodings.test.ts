@@ -30,7 +30,9 @@ describe('encodeDecimal', () => {
   });
 
   it('rejects an invalid column type', () => {
-    expect(() => encodeDecimal('1', 66, 2)).toThrowError(expect.objectContaining({ code: 'VALUES_INVALID' }));
+    expect(() => encodeDecimal('1', 66, 2)).toThrowError(
+      expect.objectContaining({ code: 'VALUES_INVALID' }),
+    );
   });
 });
 
@@ -46,6 +48,8 @@ describe('encodeInteger', () => {
   });
 
   it('rejects values outside the column range', () => {
-    expect(() => encodeInteger('4294967296', 4, true)).toThrowError(expect.objectContaining({ code: 'VALUES_INVALID' }));
+    expect(() => encodeInteger('4294967296', 4, true)).toThrowError(
+      expect.objectContaining({ code: 'VALUES_INVALID' }),
+    );
   });
 });

@@ -18,7 +18,9 @@ function matchAll(patterns: Uint8Array[], text: Uint8Array): string[] {
 }
 
 function expectedHits(patterns: Uint8Array[], text: Uint8Array): string[] {
-  return patterns.flatMap((pattern, p) => naiveOffsets(text, pattern).map((at) => `${p}@${at}`)).sort();
+  return patterns
+    .flatMap((pattern, p) => naiveOffsets(text, pattern).map((at) => `${p}@${at}`))
+    .sort();
 }
 
 describe('WebAssembly matcher', () => {
@@ -45,6 +47,25 @@ describe('WebAssembly matcher', () => {
     expect(matchAll(patterns, text)).toEqual(expectedHits(patterns, text));
   });
 
+  it('finds values next to zero pages, which it otherwise skips', () => {
+    const text = new Uint8Array(16 * 4096);
+    const patterns = ['edge-of-a-zero-page', 'abcd', 'xyz!'].map((p) => Buffer.from(p));
+    // Ending at, starting at and straddling page borders, between zero pages.
+    Buffer.from('edge-of-a-zero-page').copy(text, 4096 - 19);
+    Buffer.from('abcd').copy(text, 3 * 4096);
+    Buffer.from('xyz!').copy(text, 6 * 4096 - 2);
+    text[9 * 4096 + 100] = 7;
+    expect(matchAll(patterns, text)).toEqual(expectedHits(patterns, text));
+    expect(matchAll(patterns, text)).toHaveLength(3);
+  });
+
+  it('finds a pattern of zero bytes inside zero pages', () => {
+    const text = new Uint8Array(8 * 4096);
+    text.set([1, 2, 3], 5000);
+    const pattern = Uint8Array.from([0, 0, 0, 0, 0, 1, 2, 3]);
+    expect(matchAll([pattern], text)).toEqual([`0@${5000 - 5}`]);
+  });
+
   it('finds overlapping values and a value inside another', () => {
     const text = Buffer.from('xxAnnaBellaBellaxxx');
     const patterns = ['AnnaBella', 'BellaBella', 'nnaB', 'Bella'].map((s) => Buffer.from(s));
@@ -53,7 +74,11 @@ describe('WebAssembly matcher', () => {
   });
 
   it('finds values at the first and the last byte', () => {
-    const text = Buffer.concat([Buffer.from('head'), randomBytes(5000), Buffer.from('the tail value')]);
+    const text = Buffer.concat([
+      Buffer.from('head'),
+      randomBytes(5000),
+      Buffer.from('the tail value'),
+    ]);
     const patterns = [Buffer.from('head'), Buffer.from('tail value')];
     expect(matchAll(patterns, text)).toEqual(['0@0', `1@${text.length - 10}`]);
   });
@@ -83,7 +108,10 @@ describe('scan of files', () => {
       chunkBytes: chunk,
       workers: 2,
     });
-    expect(report.values.map((v) => v.first.map((h) => h.offset))).toEqual([[chunk - 9], [3 * chunk - 1]]);
+    expect(report.values.map((v) => v.first.map((h) => h.offset))).toEqual([
+      [chunk - 9],
+      [3 * chunk - 1],
+    ]);
     expect(report.values.map((v) => v.hits)).toEqual([1, 1]);
   });
 
@@ -92,7 +120,11 @@ describe('scan of files', () => {
     const chunk = 4096;
     // The value ends 2 bytes before the border, inside the next chunk's overlap.
     await writePlanted(path, 3 * chunk, [['overlap-region-value', chunk - 22]]);
-    const report = await scan({ sources: [path], values: [{ value: 'overlap-region-value' }], chunkBytes: chunk });
+    const report = await scan({
+      sources: [path],
+      values: [{ value: 'overlap-region-value' }],
+      chunkBytes: chunk,
+    });
     expect(report.values[0]!.hits).toBe(1);
   });
 
@@ -127,20 +159,32 @@ describe('scan of files', () => {
   it('rejects values shorter than the minimum length', async () => {
     const path = join(dir, 'short.bin');
     await writeFile(path, 'abc abcdef');
-    const report = await scan({ sources: [path], values: [{ value: 'abc' }, { value: 'abcdef' }], minLength: 5 });
-    expect(report.rejected).toEqual([{ index: 0, length: 3, reason: 'shorter than 5 bytes', label: undefined }]);
+    const report = await scan({
+      sources: [path],
+      values: [{ value: 'abc' }, { value: 'abcdef' }],
+      minLength: 5,
+    });
+    expect(report.rejected).toEqual([
+      { index: 0, length: 3, reason: 'shorter than 5 bytes', label: undefined },
+    ]);
     expect(report.values.map((v) => v.index)).toEqual([1]);
   });
 
   it('throws NO_VALUES when every value is rejected', async () => {
     const path = join(dir, 'short.bin');
-    await expect(scan({ sources: [path], values: [{ value: 'ab' }] })).rejects.toMatchObject({ code: 'NO_VALUES' });
+    await expect(scan({ sources: [path], values: [{ value: 'ab' }] })).rejects.toMatchObject({
+      code: 'NO_VALUES',
+    });
   });
 
   it('leaves values and context out of a redacted report', async () => {
     const path = join(dir, 'redact.bin');
     await writePlanted(path, 10_000, [['Margarethe Vinterberg', 10]]);
-    const report = await scan({ sources: [path], values: [{ value: 'Margarethe Vinterberg' }], redact: true });
+    const report = await scan({
+      sources: [path],
+      values: [{ value: 'Margarethe Vinterberg' }],
+      redact: true,
+    });
     const text = JSON.stringify(report);
     expect(text).not.toContain('Margarethe');
     expect(report.values[0]!.hash).toMatch(/^sha256:[0-9a-f]{12}$/);
@@ -148,8 +192,15 @@ describe('scan of files', () => {
   });
 
   it('scans bytes in memory', async () => {
-    const bytes = Buffer.concat([randomBytes(100), Buffer.from('t.okonkwo-reyes@example.org'), randomBytes(100)]);
-    const report = await scan({ sources: [{ bytes, name: 'capture' }], values: [{ value: 't.okonkwo-reyes@example.org' }] });
+    const bytes = Buffer.concat([
+      randomBytes(100),
+      Buffer.from('t.okonkwo-reyes@example.org'),
+      randomBytes(100),
+    ]);
+    const report = await scan({
+      sources: [{ bytes, name: 'capture' }],
+      values: [{ value: 't.okonkwo-reyes@example.org' }],
+    });
     expect(report.values[0]!.first[0]).toMatchObject({ source: 'capture', offset: 100 });
   });
 });

@@ -21,7 +21,10 @@ const TEDDY_CYCLES_PER_PATTERN = 0.01;
 
 const HASH_MULTIPLIER = 0x9e3779b1;
 const MIN_BITMAP_BITS_LOG2 = 15;
-const MAX_BITMAP_BITS_LOG2 = 27;
+// 4 MiB: each worker holds a copy, and the scan must stay within 256 MiB for 50,000 patterns.
+const MAX_BITMAP_BITS_LOG2 = 25;
+// Entries of the hash group at most (12 bytes each); the stride shrinks to stay below.
+const MAX_HASH_ENTRIES = 1 << 20;
 // Bitmap bits per entry: about 1.5 % of visited positions then pass the filter on random data.
 const BITMAP_BITS_PER_ENTRY = 64;
 
@@ -38,15 +41,18 @@ export const PLAN = {
   hitCount: 8,
   positionsPerPattern: 9,
   teddy: 10,
+  zeroGram: 11,
 } as const;
-const PLAN_WORDS = 11;
+const PLAN_WORDS = 12;
 // Teddy struct of matcher.c: 8 nibble tables of 16 bytes, then u32 fields (word indexes).
 const TEDDY = { bucketStarts: 32, members: 41 } as const;
 const TEDDY_BYTES = 192;
 const TEDDY_BUCKETS = 8;
 const MAX_HITS_PER_SCAN = 1 << 20;
 const GROUP_WORDS = 6;
-const ENTRY_WORDS = 3;
+// An entry is the gram and, packed in one word, the pattern index (24 bits) and the offset.
+const ENTRY_WORDS = 2;
+const ENTRY_OFFSET_SHIFT = 24;
 const PATTERN_WORDS = 2;
 
 /** The byte patterns to search for; indexes into this list identify hits. */
@@ -87,7 +93,16 @@ export function planMatcher(patterns: PatternList): MatcherPlan {
     .map((_, index) => index)
     .sort((a, b) => patterns[a]!.length - patterns[b]!.length);
   const strideFrom = (k: number) =>
-    k < order.length ? Math.min(MAX_STRIDE, patterns[order[k]!]!.length - GRAM_SIZE + 1) : 0;
+    k < order.length
+      ? Math.max(
+          1,
+          Math.min(
+            MAX_STRIDE,
+            patterns[order[k]!]!.length - GRAM_SIZE + 1,
+            Math.floor(MAX_HASH_ENTRIES / (order.length - k)),
+          ),
+        )
+      : 0;
   const cost = (k: number) =>
     (k > 0 ? TEDDY_BASE_CYCLES + TEDDY_CYCLES_PER_PATTERN * k : 0) +
     (k < order.length ? HASH_PROBE_CYCLES / strideFrom(k) : 0);
@@ -138,50 +153,58 @@ interface HashGroup {
   stride: number;
   bitmapLog2: number;
   bucketLog2: number;
-  bitmap: Uint32Array;
-  starts: Uint32Array;
-  entries: Uint32Array;
+  entryCount: number;
 }
 
-function layoutHashGroup(
-  stride: number,
-  members: readonly number[],
-  patterns: PatternList,
-): HashGroup {
-  const entryCount = members.length * stride;
+function shapeHashGroup(stride: number, members: number): HashGroup {
+  const entryCount = members * stride;
   const bitmapLog2 = Math.min(
     MAX_BITMAP_BITS_LOG2,
     Math.max(MIN_BITMAP_BITS_LOG2, log2Ceil(entryCount * BITMAP_BITS_PER_ENTRY)),
   );
   const bucketLog2 = Math.min(bitmapLog2, Math.max(1, log2Ceil(entryCount)));
-  const bitmap = new Uint32Array(2 ** (bitmapLog2 - 5));
-  const bucketOf = new Uint32Array(entryCount);
-  const raw = new Uint32Array(entryCount * ENTRY_WORDS);
+  return { stride, bitmapLog2, bucketLog2, entryCount };
+}
 
-  let e = 0;
-  for (const index of members) {
-    const pattern = patterns[index]!;
-    for (let offset = 0; offset < stride; offset++, e++) {
-      const gram = gramAt(pattern, offset);
-      const hash = hashGram(gram);
-      const bit = hash >>> (32 - bitmapLog2);
-      bitmap[bit >>> 5]! |= 1 << (bit & 31);
-      bucketOf[e] = hash >>> (32 - bucketLog2);
-      raw.set([gram, index, offset], e * ENTRY_WORDS);
+/**
+ * Fills the bitmap, the CSR bucket starts and the entries of a hash group in place (views into
+ * the image), in two passes over the grams so that no temporary copy of the entries exists.
+ */
+function fillHashGroup(
+  group: HashGroup,
+  members: readonly number[],
+  patterns: PatternList,
+  out: { bitmap: Uint32Array; starts: Uint32Array; entries: Uint32Array },
+) {
+  const { stride, bitmapLog2, bucketLog2 } = group;
+  const forEachGram = (
+    visit: (gram: number, hash: number, index: number, offset: number) => void,
+  ) => {
+    for (const index of members) {
+      const pattern = patterns[index]!;
+      for (let offset = 0; offset < stride; offset++) {
+        const gram = gramAt(pattern, offset);
+        visit(gram, hashGram(gram), index, offset);
+      }
     }
-  }
+  };
 
-  // Counting sort of the entries by bucket into CSR form.
-  const starts = new Uint32Array(2 ** bucketLog2 + 1);
-  for (let i = 0; i < entryCount; i++) starts[bucketOf[i]! + 1]! += 1;
-  for (let b = 1; b < starts.length; b++) starts[b]! += starts[b - 1]!;
-  const fill = starts.slice(0, -1);
-  const entries = new Uint32Array(entryCount * ENTRY_WORDS);
-  for (let i = 0; i < entryCount; i++) {
-    const slot = fill[bucketOf[i]!]!++;
-    entries.set(raw.subarray(i * ENTRY_WORDS, (i + 1) * ENTRY_WORDS), slot * ENTRY_WORDS);
-  }
-  return { stride, bitmapLog2, bucketLog2, bitmap, starts, entries };
+  forEachGram((_gram, hash) => {
+    const bit = hash >>> (32 - bitmapLog2);
+    out.bitmap[bit >>> 5]! |= 1 << (bit & 31);
+    out.starts[(hash >>> (32 - bucketLog2)) + 1]! += 1;
+  });
+  for (let b = 1; b < out.starts.length; b++) out.starts[b]! += out.starts[b - 1]!;
+
+  // starts[b] serves as bucket b's cursor, which leaves it at the start of bucket b + 1; the
+  // shift afterwards restores the starts.
+  forEachGram((gram, hash, index, offset) => {
+    const slot = out.starts[hash >>> (32 - bucketLog2)]!++;
+    out.entries[slot * ENTRY_WORDS] = gram;
+    out.entries[slot * ENTRY_WORDS + 1] = (index | (offset << ENTRY_OFFSET_SHIFT)) >>> 0;
+  });
+  for (let b = out.starts.length - 1; b >= 1; b--) out.starts[b] = out.starts[b - 1]!;
+  out.starts[0] = 0;
 }
 
 interface TeddyTables {
@@ -213,6 +236,17 @@ function layoutTeddy(members: readonly number[], patterns: PatternList): TeddyTa
   return { nibbles, bucketStarts, members: Uint32Array.from(sorted) };
 }
 
+/** True when the matcher could match four zero bytes, which disables skipping zero pages. */
+function hasZeroGram(plan: MatcherPlan, patterns: PatternList): boolean {
+  if (plan.teddy.some((index) => gramAt(patterns[index]!, 0) === 0)) return true;
+  return plan.hashed.some((index) => {
+    for (let offset = 0; offset < plan.stride; offset++) {
+      if (gramAt(patterns[index]!, offset) === 0) return true;
+    }
+    return false;
+  });
+}
+
 /**
  * Builds the matcher tables at `base` for `patterns` (each at least GRAM_SIZE bytes), with room
  * for `positionsPerPattern` recorded positions per pattern and scan call.
@@ -223,8 +257,7 @@ export function buildMatcherTables(
   positionsPerPattern: number,
 ): MatcherTables {
   const plan = planMatcher(patterns);
-  const hash =
-    plan.hashed.length > 0 ? layoutHashGroup(plan.stride, plan.hashed, patterns) : undefined;
+  const hash = plan.hashed.length > 0 ? shapeHashGroup(plan.stride, plan.hashed.length) : undefined;
   const teddy = plan.teddy.length > 0 ? layoutTeddy(plan.teddy, patterns) : undefined;
   const patternBytes = patterns.reduce((sum, p) => sum + Math.ceil(p.length / 8) * 8, 0);
   const hitCapacity = Math.min(patterns.length * positionsPerPattern, MAX_HITS_PER_SCAN);
@@ -232,9 +265,12 @@ export function buildMatcherTables(
   const writer = new ImageWriter(base);
   const planAddress = writer.allocate(PLAN_WORDS * 4);
   const groupAddress = writer.allocate(GROUP_WORDS * 4);
-  const bitmapAddress = writer.allocate(hash?.bitmap.byteLength ?? 0);
-  const startsAddress = writer.allocate(hash?.starts.byteLength ?? 0);
-  const entriesAddress = writer.allocate(hash?.entries.byteLength ?? 0);
+  const bitmapWords = hash ? 2 ** (hash.bitmapLog2 - 5) : 0;
+  const startWords = hash ? 2 ** hash.bucketLog2 + 1 : 0;
+  const entryWords = hash ? hash.entryCount * ENTRY_WORDS : 0;
+  const bitmapAddress = writer.allocate(bitmapWords * 4);
+  const startsAddress = writer.allocate(startWords * 4);
+  const entriesAddress = writer.allocate(entryWords * 4);
   const teddyAddress = writer.allocate(TEDDY_BYTES);
   const teddyMembersAddress = writer.allocate(teddy?.members.byteLength ?? 0);
   const patternTable = writer.allocate(patterns.length * PATTERN_WORDS * 4);
@@ -243,7 +279,8 @@ export function buildMatcherTables(
   const touched = writer.allocate(patterns.length * 4);
   const hits = writer.allocate(hitCapacity * 8);
 
-  const image = new Uint8Array(writer.length);
+  // Shared memory, so that workers receive the image without a copy of their own.
+  const image = new Uint8Array(new SharedArrayBuffer(writer.length));
   const words = new Uint32Array(image.buffer);
   const at = (address: number) => (address - base) / 4;
 
@@ -260,6 +297,7 @@ export function buildMatcherTables(
       0,
       positionsPerPattern,
       teddy ? teddyAddress : 0,
+      hasZeroGram(plan, patterns) ? 1 : 0,
     ],
     at(planAddress),
   );
@@ -275,9 +313,11 @@ export function buildMatcherTables(
       ],
       at(groupAddress),
     );
-    words.set(hash.bitmap, at(bitmapAddress));
-    words.set(hash.starts, at(startsAddress));
-    words.set(hash.entries, at(entriesAddress));
+    fillHashGroup(hash, plan.hashed, patterns, {
+      bitmap: words.subarray(at(bitmapAddress), at(bitmapAddress) + bitmapWords),
+      starts: words.subarray(at(startsAddress), at(startsAddress) + startWords),
+      entries: words.subarray(at(entriesAddress), at(entriesAddress) + entryWords),
+    });
   }
   if (teddy) {
     image.set(teddy.nibbles, teddyAddress - base);

@@ -25,6 +25,7 @@ export function workerScript(): URL {
 
 interface Slot {
   readonly worker: Worker;
+  readonly exited: Promise<void>;
   inFlight: number;
 }
 
@@ -41,14 +42,19 @@ export class ScanPool {
   constructor(size: number, init: WorkerInit) {
     const url = workerScript();
     this.slots = Array.from({ length: size }, () => {
-      const worker = new Worker(url, { workerData: init });
+      // Flags of the main thread such as --input-type would make the worker script fail.
+      const worker = new Worker(url, { workerData: init, execArgv: [] });
       worker.on('message', (message: FromWorker) => this.settle(message));
       worker.on('error', (error) => this.fail(error));
-      worker.on('exit', (code) => {
-        if (!this.closed)
-          this.fail(new ScanError('WORKER_FAILED', `a scan worker exited with code ${code}`));
+      const exited = new Promise<void>((resolve) => {
+        worker.once('exit', (code) => {
+          if (!this.closed) {
+            this.fail(new ScanError('WORKER_FAILED', `a scan worker exited with code ${code}`));
+          }
+          resolve();
+        });
       });
-      return { worker, inFlight: 0 };
+      return { worker, exited, inFlight: 0 };
     });
   }
 
@@ -110,16 +116,12 @@ export class ScanPool {
     if (this.closed) return;
     this.closed = true;
     await Promise.all(
-      this.slots.map(
-        (slot) =>
-          new Promise<void>((resolve) => {
-            slot.worker.once('exit', () => resolve());
-            slot.worker.postMessage({ type: 'close' } satisfies ToWorker);
-            // A worker stuck in a read does not see the message; terminate it after a grace period.
-            const timer = setTimeout(() => void slot.worker.terminate(), 2000);
-            timer.unref();
-          }),
-      ),
+      this.slots.map((slot) => {
+        slot.worker.postMessage({ type: 'close' } satisfies ToWorker);
+        // A worker stuck in a read does not see the message; terminate it after a grace period.
+        const timer = setTimeout(() => void slot.worker.terminate(), 2000);
+        return slot.exited.finally(() => clearTimeout(timer));
+      }),
     );
   }
 }

@@ -44,7 +44,10 @@ function metadataRegions(
   loads: readonly ProgramHeader[],
 ): Region[] {
   const covered = loads
-    .map((h) => [Math.min(size, Number(h.offset)), Math.min(size, Number(h.offset + h.filesz))] as const)
+    .map(
+      (h) =>
+        [Math.min(size, Number(h.offset)), Math.min(size, Number(h.offset + h.filesz))] as const,
+    )
     .sort((a, b) => a[0] - b[0]);
   const regions: Region[] = [];
   let cursor = 0;

@@ -20,6 +20,8 @@ typedef unsigned char u8;
 // later groups read bytes that are still in the CPU cache.
 #define BLOCK_SIZE 65536u
 #define TEDDY_FINGERPRINT 4
+// Zero runs are detected per page; memory dumps are mostly whole zero pages.
+#define ZERO_PAGE 4096u
 #define TEDDY_BUCKETS 8
 
 // One stride group, as written by tables.ts (all fields u32, little-endian).
@@ -32,11 +34,11 @@ typedef struct {
   u32 entries;        // pointer to Entry records
 } Group;
 
-// One (gram, pattern, offset) entry of a group.
+// One (gram, pattern, offset) entry of a group; the pattern index takes the low 24 bits of
+// `packed` and the offset in the pattern the high 8.
 typedef struct {
   u32 gram;
-  u32 pattern;
-  u32 offset;
+  u32 packed;
 } Entry;
 
 typedef struct {
@@ -68,6 +70,7 @@ typedef struct {
   u32 hit_count;
   u32 positions_per_pattern;  // positions recorded per pattern and scan
   u32 teddy;                  // pointer to a Teddy filter, or 0
+  u32 zero_gram;              // 1 when some table gram is four zero bytes
 } Plan;
 
 static inline u32 load32(const u8 *p) {
@@ -109,15 +112,17 @@ static void verify(Plan *plan, const Group *group, const u8 *text, u32 length, u
 
   for (u32 e = starts[bucket]; e < starts[bucket + 1]; e++) {
     const Entry *entry = &entries[e];
-    if (entry->gram != gram || entry->offset > at) continue;
-    u32 start = at - entry->offset;
-    const Pattern *pattern = &patterns[entry->pattern];
+    u32 offset = entry->packed >> 24;
+    u32 index = entry->packed & 0xffffff;
+    if (entry->gram != gram || offset > at) continue;
+    u32 start = at - offset;
+    const Pattern *pattern = &patterns[index];
     u32 end = start + pattern->length;
     // Hits that end at or before report_from lie wholly in the overlap that the previous
     // chunk already scanned.
     if (end > length || end <= report_from) continue;
     if (equal_bytes(text + start, (const u8 *)pattern->bytes, pattern->length)) {
-      record(plan, entry->pattern, start);
+      record(plan, index, start);
     }
   }
 }
@@ -217,20 +222,51 @@ static void scan_teddy(Plan *plan, const Teddy *teddy, const u8 *text, u32 lengt
   }
 }
 
+static int is_zero(const u8 *p, u32 length) {
+  u32 i = 0;
+  for (; i + 64 <= length; i += 64) {
+    v128_t any = wasm_v128_or(wasm_v128_or(wasm_v128_load(p + i), wasm_v128_load(p + i + 16)),
+                              wasm_v128_or(wasm_v128_load(p + i + 32), wasm_v128_load(p + i + 48)));
+    if (wasm_v128_any_true(any)) return 0;
+  }
+  for (; i < length; i++) {
+    if (p[i]) return 0;
+  }
+  return 1;
+}
+
+static void scan_range(Plan *plan, const u8 *text, u32 length, u32 from, u32 to,
+                       u32 report_from) {
+  const Group *groups = (const Group *)plan->groups;
+  if (from >= to) return;
+  if (plan->teddy) scan_teddy(plan, (const Teddy *)plan->teddy, text, length, from, to, report_from);
+  for (u32 g = 0; g < plan->group_count; g++) {
+    scan_group(plan, &groups[g], text, length, from, to, report_from);
+  }
+}
+
 // Scans text[0, length) and records hits that end after report_from. Returns the hit count.
+//
+// When no table gram is zero, a gram read inside a zero page can match nothing, so of each
+// zero page only the last 3 positions (whose grams reach into the next page) are visited.
 EXPORT("scan")
 u32 scan(Plan *plan, const u8 *text, u32 length, u32 report_from) {
-  const Group *groups = (const Group *)plan->groups;
   plan->touched_count = 0;
   plan->hit_count = 0;
   if (length < 4) return 0;
 
   for (u32 block = 0; block < length; block += BLOCK_SIZE) {
     u32 end = length - block > BLOCK_SIZE ? block + BLOCK_SIZE : length;
-    if (plan->teddy) scan_teddy(plan, (const Teddy *)plan->teddy, text, length, block, end, report_from);
-    for (u32 g = 0; g < plan->group_count; g++) {
-      scan_group(plan, &groups[g], text, length, block, end, report_from);
+    u32 from = block;
+    if (!plan->zero_gram) {
+      for (u32 page = block; page < end; page += ZERO_PAGE) {
+        u32 page_end = end - page > ZERO_PAGE ? page + ZERO_PAGE : end;
+        if (page_end - page < ZERO_PAGE || !is_zero(text + page, ZERO_PAGE)) continue;
+        scan_range(plan, text, length, from, page, report_from);
+        from = page_end - 3;
+      }
     }
+    scan_range(plan, text, length, from, end, report_from);
   }
   return plan->hit_count;
 }
