@@ -2,15 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildMatcherTables, planMatcher } from '../../src/scan/matcher/tables.js';
+import { buildMatcherTables, planMatcher, type MatcherPlan } from '../../src/scan/matcher/tables.js';
 import { MatcherInstance, matcherModule } from '../../src/scan/matcher/instance.js';
 import { scan } from '../../src/scan/scan.js';
 import { naiveOffsets, scratchDirectory, writePlanted } from '../helpers/scan.js';
 
 /** Runs the WebAssembly matcher over one buffer and returns every hit as "pattern@offset". */
-function matchAll(patterns: Uint8Array[], text: Uint8Array): string[] {
+function matchAll(patterns: Uint8Array[], text: Uint8Array, plan?: MatcherPlan): string[] {
   const { module, tablesBase } = matcherModule();
-  const tables = buildMatcherTables(patterns, tablesBase, 1_000_000);
+  const tables = buildMatcherTables(patterns, tablesBase, 1_000_000, plan);
   const instance = new MatcherInstance(module, tables, text.length);
   instance.text.set(text);
   const { positions } = instance.scan(text.length, 0);
@@ -33,8 +33,9 @@ describe('WebAssembly matcher', () => {
       return text.slice(at, at + length);
     });
     const unique = [...new Map(patterns.map((p) => [Buffer.from(p).toString('hex'), p])).values()];
-    expect(planMatcher(unique).teddy.length).toBeGreaterThan(0);
-    expect(planMatcher(unique).hashed.length).toBeGreaterThan(0);
+    const plan = planMatcher(unique);
+    expect(plan.teddy.length).toBeGreaterThan(0);
+    expect(plan.groups.length).toBeGreaterThan(0);
     expect(matchAll(unique, text)).toEqual(expectedHits(unique, text));
   });
 
@@ -43,7 +44,7 @@ describe('WebAssembly matcher', () => {
     const patterns = Array.from({ length: 50 }, (_, i) => text.subarray(i * 1000, i * 1000 + 40));
     const plan = planMatcher(patterns);
     expect(plan.teddy).toEqual([]);
-    expect(plan.stride).toBe(32);
+    expect(plan.groups.map((g) => g.stride)).toEqual([32]);
     expect(matchAll(patterns, text)).toEqual(expectedHits(patterns, text));
   });
 
@@ -64,6 +65,26 @@ describe('WebAssembly matcher', () => {
     text.set([1, 2, 3], 5000);
     const pattern = Uint8Array.from([0, 0, 0, 0, 0, 1, 2, 3]);
     expect(matchAll([pattern], text)).toEqual([`0@${5000 - 5}`]);
+  });
+
+  it('finds every hit with Teddy and two hash groups together', () => {
+    const text = Uint8Array.from(randomBytes(300_000), (b) => 0x61 + (b % 3));
+    const take = (i: number, length: number) => text.slice(i * 37, i * 37 + length);
+    const patterns = [
+      ...Array.from({ length: 20 }, (_, i) => take(i, 4)),
+      ...Array.from({ length: 200 }, (_, i) => take(100 + i, 5 + (i % 4))),
+      ...Array.from({ length: 500 }, (_, i) => take(400 + i, 30)),
+    ];
+    const unique = [...new Map(patterns.map((p) => [Buffer.from(p).toString('hex'), p])).values()];
+    const short = (length: number) => unique.map((p, i) => [p, i] as const).filter(([p]) => p.length === length);
+    const plan: MatcherPlan = {
+      teddy: short(4).map(([, i]) => i),
+      groups: [
+        { stride: 2, members: unique.flatMap((p, i) => (p.length > 4 && p.length < 30 ? [i] : [])) },
+        { stride: 27, members: short(30).map(([, i]) => i) },
+      ],
+    };
+    expect(matchAll(unique, text, plan)).toEqual(expectedHits(unique, text));
   });
 
   it('finds overlapping values and a value inside another', () => {
