@@ -2,10 +2,10 @@
 //
 //   node bench/scan/generate.mjs [--size-gib 2] [--out bench/scan/out]
 //
-// The dump is a mix of 4 KiB pages like a VM or process image: zero pages, random pages
-// (compressed or encrypted data), binary structures (pointers, counters, small integers), ASCII
-// text (log lines, SQL, JSON) and UTF-16LE text, with banking values planted as UTF-8, UTF-16LE
-// and binary DECIMAL records. The same seed gives the same bytes.
+// The dump is a mix of 4 KiB pages, as a VM or process image is. Its pages are zero, random
+// (like compressed or encrypted data), binary structures (pointers, counters, small integers),
+// ASCII text (log lines, SQL, JSON) or UTF-16LE text. Banking values are planted in it as UTF-8,
+// UTF-16LE and binary DECIMAL records. The same seed gives the same bytes.
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -18,7 +18,10 @@ const NEEDLE_COUNTS = [10, 1000, 20000];
 const PLANTED_VALUES = 300;
 
 const { values: args } = parseArgs({
-  options: { 'size-gib': { type: 'string', default: '2' }, out: { type: 'string', default: 'bench/scan/out' } },
+  options: {
+    'size-gib': { type: 'string', default: '2' },
+    out: { type: 'string', default: 'bench/scan/out' },
+  },
 });
 const size = Number(args['size-gib']) * 1024 ** 3;
 mkdirSync(args.out, { recursive: true });
@@ -36,12 +39,13 @@ function random(seed) {
 }
 const next = random(20261204);
 
-// Needles: banking values taken from each column in turn (names, emails, phone numbers,
-// addresses, account numbers, balances); the 10 and 1000 sets are prefixes of the 20,000 set.
+// Needles are banking values taken from each column in turn: names, emails, phone numbers,
+// addresses, account numbers and balances. The 10 and 1000 sets are prefixes of the 20,000 set.
 const byColumn = new Map();
 for (const value of bankingSensitiveValues(generateBanking({ rows: 4000, seed: 7 }))) {
   const column = `${value.table}.${value.column}`;
-  byColumn.set(column, [...(byColumn.get(column) ?? []), value]);
+  if (!byColumn.has(column)) byColumn.set(column, []);
+  byColumn.get(column).push(value);
 }
 const all = [];
 for (let i = 0; all.length < Math.max(...NEEDLE_COUNTS); i++) {
@@ -50,7 +54,10 @@ for (let i = 0; all.length < Math.max(...NEEDLE_COUNTS); i++) {
 all.length = Math.max(...NEEDLE_COUNTS);
 for (const count of NEEDLE_COUNTS) {
   const subset = all.slice(0, count);
-  writeFileSync(join(args.out, `needles-${count}.txt`), subset.map((v) => v.value).join('\n') + '\n');
+  writeFileSync(
+    join(args.out, `needles-${count}.txt`),
+    subset.map((v) => v.value).join('\n') + '\n',
+  );
   writeFileSync(join(args.out, `needles-${count}.json`), JSON.stringify({ values: subset }));
 }
 
@@ -62,9 +69,14 @@ const WORDS = (
 
 function textLine() {
   const kind = Math.floor(next() * 3);
-  const words = Array.from({ length: 4 + Math.floor(next() * 12) }, () => WORDS[Math.floor(next() * WORDS.length)]);
-  if (kind === 0) return `2026-12-04 10:${String(Math.floor(next() * 60)).padStart(2, '0')}:00 0 [Note] ${words.join(' ')}\n`;
-  if (kind === 1) return `SELECT ${words.slice(0, 3).join(', ')} FROM t${Math.floor(next() * 99)} WHERE id = ${Math.floor(next() * 1e6)};\n`;
+  const words = Array.from(
+    { length: 4 + Math.floor(next() * 12) },
+    () => WORDS[Math.floor(next() * WORDS.length)],
+  );
+  if (kind === 0)
+    return `2026-12-04 10:${String(Math.floor(next() * 60)).padStart(2, '0')}:00 0 [Note] ${words.join(' ')}\n`;
+  if (kind === 1)
+    return `SELECT ${words.slice(0, 3).join(', ')} FROM t${Math.floor(next() * 99)} WHERE id = ${Math.floor(next() * 1e6)};\n`;
   return `{"${words[0]}":"${words.slice(1).join(' ')}","n":${Math.floor(next() * 1e5)}}\n`;
 }
 
@@ -90,7 +102,8 @@ function fillPage(page, kind) {
 function plant(page, value) {
   const form = Math.floor(next() * 3);
   let bytes = Buffer.from(value.value, form === 1 ? 'utf16le' : 'utf8');
-  if (form === 2 && value.type === 'decimal') bytes = Buffer.from(encodeDecimal(value.value, value.precision, value.scale));
+  if (form === 2 && value.type === 'decimal')
+    bytes = Buffer.from(encodeDecimal(value.value, value.precision, value.scale));
   bytes.copy(page, Math.floor(next() * (PAGE - bytes.length)));
 }
 
@@ -107,4 +120,6 @@ for (let first = 0; first < pages; first += CHUNK_PAGES) {
   if (!output.write(chunk)) await new Promise((resolve) => output.once('drain', resolve));
 }
 await new Promise((resolve) => output.end(resolve));
-console.error(`wrote ${join(args.out, 'dump.bin')} (${size} bytes) and needle files for ${NEEDLE_COUNTS.join(', ')} values`);
+console.error(
+  `wrote ${join(args.out, 'dump.bin')} (${size} bytes) and needle files for ${NEEDLE_COUNTS.join(', ')} values`,
+);

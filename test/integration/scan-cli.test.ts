@@ -76,7 +76,7 @@ describe('mariadb-tdx scan', () => {
     await symlink(join(tree, 'gone'), join(tree, 'dangling'));
     spawnSync('mkfifo', [join(tree, 'fifo')]);
 
-    // Root reads every file, so the scan runs as nobody to meet a real EACCES.
+    // Root can read every file, so the scan runs as the unprivileged user 65534 to meet EACCES.
     const asNobody = process.getuid?.() === 0 ? { uid: NOBODY, gid: NOBODY } : {};
     const result = runCli(['scan', tree, '--values', values, '--json'], asNobody);
     expect(result.status).toBe(1);

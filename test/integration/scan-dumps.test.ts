@@ -10,7 +10,7 @@ import { scratchDirectory } from '../helpers/scan.js';
 
 const hasQemu = await qemuAvailable();
 const SECRET = 'Margarethe Vinterberg';
-// Below the middle of the 64 MiB guest, so that a dump cut in half still holds it.
+// Below the middle of the 64 MiB guest, so that a dump cut in half still contains it.
 const ADDRESS = 0x1234000;
 const OFFSET_IN_PAGE = 0x1f0;
 
@@ -84,7 +84,7 @@ describe('process dumps', () => {
   let dir: string;
   let dispose: () => Promise<void>;
   let child: ReturnType<typeof spawn>;
-  const held = 'held-in-memory:Thaddeus Okonkwo-Reyes';
+  const marker = 'held-in-memory:Thaddeus Okonkwo-Reyes';
 
   beforeAll(async () => {
     ({ dir, dispose } = await scratchDirectory());
@@ -92,7 +92,7 @@ describe('process dumps', () => {
       process.execPath,
       [
         '-e',
-        `globalThis.v = Buffer.from(${JSON.stringify(held)}); setInterval(() => {}, 1000); console.log('ready')`,
+        `globalThis.v = Buffer.from(${JSON.stringify(marker)}); setInterval(() => {}, 1000); console.log('ready')`,
       ],
       { stdio: ['ignore', 'pipe', 'ignore'] },
     );
@@ -103,7 +103,7 @@ describe('process dumps', () => {
     await dispose?.();
   });
 
-  it('writes a core that readelf and gdb read and scan finds the value in', async () => {
+  it('writes a core that readelf, gdb and scan read', async () => {
     const output = join(dir, 'node.core');
     const result = await dumpProcess({ pid: child.pid!, output });
     expect(result.threads).toBeGreaterThan(1);
@@ -113,7 +113,7 @@ describe('process dumps', () => {
     expect(readelf.stdout).toMatch(/Type:\s+CORE/);
     expect(readelf.stdout).toContain('LOAD');
 
-    const report = await scan({ sources: [output], values: [{ value: held }] });
+    const report = await scan({ sources: [output], values: [{ value: marker }] });
     const hit = report.values[0]!.first[0]!;
     expect(hit.addressSpace).toBe('virtual');
 
@@ -121,11 +121,11 @@ describe('process dumps', () => {
       encoding: 'utf8',
       timeout: 120_000,
     });
-    expect(gdb.stdout).toContain(held);
+    expect(gdb.stdout).toContain(marker);
   });
 
   it('finds the value in the live process at the same kind of address', async () => {
-    const report = await scan({ sources: [{ pid: child.pid! }], values: [{ value: held }] });
+    const report = await scan({ sources: [{ pid: child.pid! }], values: [{ value: marker }] });
     expect(report.values[0]!.found).toBe(true);
     expect(report.values[0]!.first[0]!.address).toMatch(/^0x[0-9a-f]+$/);
     expect(report.sources[0]!.kind).toBe('process');
@@ -133,7 +133,7 @@ describe('process dumps', () => {
 
   it('reports a missing process', async () => {
     await expect(
-      scan({ sources: [{ pid: 2 ** 22 + 1 }], values: [{ value: held }] }),
+      scan({ sources: [{ pid: 2 ** 22 + 1 }], values: [{ value: marker }] }),
     ).rejects.toMatchObject({ code: 'PROCESS_NOT_FOUND' });
   });
 });

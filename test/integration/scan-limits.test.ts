@@ -8,9 +8,9 @@ const SCAN_MODULE = resolve('dist/scan/scan.js');
 const PATTERNS = 50_000;
 const MAX_RSS_BYTES = 256 * 1024 * 1024;
 
-// The child process builds 50,000 distinct values, scans a sparse 2 GiB file with a few of them
-// planted far apart, prints the report summary and its peak RSS, and must exit on its own: a
-// worker thread left running would keep it alive until the timeout.
+// The child process builds 50,000 distinct values and scans a sparse 2 GiB file with a few of
+// them planted far apart. It prints the values found and its peak RSS, and it must exit on its
+// own, because a worker thread left running would keep it alive until the timeout.
 const CHILD = `
 const { scan } = await import(${JSON.stringify(`file://${SCAN_MODULE}`)});
 const values = Array.from({ length: ${PATTERNS} }, (_, i) => ({ value: 'customer-' + i.toString(36).padStart(6, '0') + '@example.net' }));

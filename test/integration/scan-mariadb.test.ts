@@ -61,7 +61,7 @@ describe.skipIf(!available)('scan of a real MariaDB server', () => {
     ).toEqual([]);
   });
 
-  it('finds the names of the fixed customers in a dump of the mariadbd process', async () => {
+  it('finds loaded values in a mariadbd core', async () => {
     const core = join(scratch.dir, 'mariadbd.core');
     await dumpProcess({ pid: server.info.pid, output: core });
     const values = bankingValues({ rows: ROWS, seed: SEED });

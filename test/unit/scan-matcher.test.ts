@@ -2,7 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildMatcherTables, planMatcher, type MatcherPlan } from '../../src/scan/matcher/tables.js';
+import {
+  buildMatcherTables,
+  planMatcher,
+  type MatcherPlan,
+} from '../../src/scan/matcher/tables.js';
 import { MatcherInstance, matcherModule } from '../../src/scan/matcher/instance.js';
 import { scan } from '../../src/scan/scan.js';
 import { naiveOffsets, scratchDirectory, writePlanted } from '../helpers/scan.js';
@@ -60,6 +64,20 @@ describe('WebAssembly matcher', () => {
     expect(matchAll(patterns, text)).toHaveLength(3);
   });
 
+  it('finds binary DECIMAL values with zero runs', () => {
+    const text = new Uint8Array(16 * 4096);
+    // 12.34 and 0.05 as DECIMAL(15,2): four zero bytes inside, so no gram window of length 4.
+    const small = Uint8Array.from([0x80, 0, 0, 0, 0, 0x0c, 0x22]);
+    const tiny = Uint8Array.from([0x80, 0, 0, 0, 0, 0, 0x05]);
+    const long = Buffer.from('a long value that lets the hash group take a long stride');
+    text.set(small, 4096 - 3);
+    text.set(tiny, 8 * 4096);
+    text.set(long, 12 * 4096 - 10);
+    const patterns = [small, tiny, long];
+    expect(matchAll(patterns, text)).toEqual(expectedHits(patterns, text));
+    expect(matchAll(patterns, text)).toHaveLength(3);
+  });
+
   it('finds a pattern of zero bytes inside zero pages', () => {
     const text = new Uint8Array(8 * 4096);
     text.set([1, 2, 3], 5000);
@@ -76,11 +94,15 @@ describe('WebAssembly matcher', () => {
       ...Array.from({ length: 500 }, (_, i) => take(400 + i, 30)),
     ];
     const unique = [...new Map(patterns.map((p) => [Buffer.from(p).toString('hex'), p])).values()];
-    const short = (length: number) => unique.map((p, i) => [p, i] as const).filter(([p]) => p.length === length);
+    const short = (length: number) =>
+      unique.map((p, i) => [p, i] as const).filter(([p]) => p.length === length);
     const plan: MatcherPlan = {
       teddy: short(4).map(([, i]) => i),
       groups: [
-        { stride: 2, members: unique.flatMap((p, i) => (p.length > 4 && p.length < 30 ? [i] : [])) },
+        {
+          stride: 2,
+          members: unique.flatMap((p, i) => (p.length > 4 && p.length < 30 ? [i] : [])),
+        },
         { stride: 27, members: short(30).map(([, i]) => i) },
       ],
     };

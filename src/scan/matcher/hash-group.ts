@@ -1,4 +1,4 @@
-import { gramAt, hashGram, log2Ceil } from './grams.js';
+import { gramAt, gramWindow, hashGram, log2Ceil } from './grams.js';
 import { bitmapBitsLog2, type HashGroupPlan, type PatternList } from './plan.js';
 
 // An entry is the gram and, packed in one word, the pattern index (24 bits) and the offset.
@@ -32,7 +32,8 @@ export function shapeHashGroup(group: HashGroupPlan): HashGroupShape {
 /**
  * Fills the bitmap, the CSR bucket starts and the entries of a hash group in place (views into
  * the image), in two passes over the grams so that no temporary copy of the entries exists.
- * Each member is entered once per offset 0..stride-1, which finds every occurrence exactly once.
+ * Each member is entered once per offset of its gram window (see gramWindow), so the scan finds
+ * each occurrence once; the matcher tests check this against a naive search.
  */
 export function fillHashGroup(
   shape: HashGroupShape,
@@ -41,16 +42,18 @@ export function fillHashGroup(
   out: { bitmap: Uint32Array; starts: Uint32Array; entries: Uint32Array },
 ) {
   const { stride, bitmapLog2, bucketLog2 } = shape;
+  const windows = Uint8Array.from(members, (index) => gramWindow(patterns[index]!, stride));
   const forEachGram = (
     visit: (gram: number, hash: number, index: number, offset: number) => void,
   ) => {
-    for (const index of members) {
+    members.forEach((index, m) => {
       const pattern = patterns[index]!;
-      for (let offset = 0; offset < stride; offset++) {
+      const first = windows[m]!;
+      for (let offset = first; offset < first + stride; offset++) {
         const gram = gramAt(pattern, offset);
         visit(gram, hashGram(gram), index, offset);
       }
-    }
+    });
   };
 
   forEachGram((_gram, hash) => {

@@ -1,4 +1,4 @@
-import { GRAM_SIZE, log2Ceil } from './grams.js';
+import { log2Ceil, maxStride } from './grams.js';
 
 /** The patterns are given by index into this list. */
 export type PatternList = readonly Uint8Array[];
@@ -12,12 +12,12 @@ export const MAX_HASH_ENTRIES = 1 << 20;
 /** Bitmap bits per entry: about 1.5 % of probes then pass the filter on random data. */
 export const BITMAP_BITS_PER_ENTRY = 64;
 export const MIN_BITMAP_BITS_LOG2 = 15;
-/** 4 MiB: each worker holds a copy, and a scan stays within 256 MiB for 50,000 patterns. */
+/** 4 MiB, because each worker keeps a copy and a scan stays within 256 MiB for 50,000 patterns. */
 export const MAX_BITMAP_BITS_LOG2 = 25;
 
-// Estimated CPU cycles, from timings of matcher.c under V8 on x86-64 (see bench/scan): a probe
-// costs about 4 cycles while its bitmap stays in the L2 cache and several times more beyond;
-// Teddy costs about as much as a probe every 8 bytes.
+// Estimated CPU cycles, from timings of matcher.c under V8 on x86-64 (see bench/scan). A probe
+// costs about 4 cycles while its bitmap fits the L2 cache, and more beyond. Teddy costs about
+// as much as a probe every 8 bytes.
 const PROBE_CYCLES = 4;
 const L2_MISS_CYCLES = 6;
 const L3_MISS_CYCLES = 12;
@@ -32,7 +32,7 @@ export interface HashGroupPlan {
   readonly members: readonly number[];
 }
 
-/** How the patterns are split between Teddy and at most two hash groups. */
+/** Assignment of the patterns to Teddy and to at most two hash groups. */
 export interface MatcherPlan {
   readonly teddy: readonly number[];
   readonly groups: readonly HashGroupPlan[];
@@ -56,25 +56,18 @@ function probeCycles(entries: number): number {
 }
 
 /**
- * Plans the matcher for patterns sorted by length. A hash group costs a probe every `stride`
- * bytes, and its stride is bounded by its shortest pattern, so the shortest patterns go to Teddy
- * or to a small group of their own when that lets the large group take a longer stride. The
- * choice minimises the estimated cycles per input byte over every split at a length change.
+ * Plans the matcher. A hash group costs a probe every `stride` bytes, and its shortest pattern
+ * bounds its stride. So the shortest patterns go to Teddy or to a small group of their own when
+ * that lets the large group take a longer stride. The plan minimises the estimated cycles per
+ * input byte over every split of the patterns, sorted by their longest stride, where it changes.
  */
 export function planMatcher(patterns: PatternList): MatcherPlan {
-  const order = patterns
-    .map((_, index) => index)
-    .sort((a, b) => patterns[a]!.length - patterns[b]!.length);
-  const length = (i: number) => patterns[order[i]!]!.length;
+  // Each pattern's longest stride: its length less 3, or less where it has all-zero grams.
+  const limits = patterns.map((pattern) => maxStride(pattern, MAX_STRIDE));
+  const order = patterns.map((_, index) => index).sort((a, b) => limits[a]! - limits[b]!);
+  const length = (i: number) => limits[order[i]!]!;
   const stride = (from: number) =>
-    Math.max(
-      1,
-      Math.min(
-        MAX_STRIDE,
-        length(from) - GRAM_SIZE + 1,
-        Math.floor(MAX_HASH_ENTRIES / order.length),
-      ),
-    );
+    Math.max(1, Math.min(length(from), Math.floor(MAX_HASH_ENTRIES / order.length)));
   const groupCost = (from: number, to: number) => {
     if (from >= to) return 0;
     const s = stride(from);

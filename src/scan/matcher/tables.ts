@@ -4,7 +4,7 @@
  * bytes, and the per-scan output buffers. Every pointer is absolute, so the image is valid at
  * exactly one base address.
  */
-import { gramAt } from './grams.js';
+import { gramAt, gramWindow } from './grams.js';
 import { fillHashGroup, shapeHashGroup } from './hash-group.js';
 import { planMatcher, type MatcherPlan, type PatternList } from './plan.js';
 import { layoutTeddy } from './teddy.js';
@@ -35,7 +35,7 @@ const TEDDY = { bucketStarts: 32, members: 41 } as const;
 const TEDDY_BYTES = 192;
 const MAX_HITS_PER_SCAN = 1 << 20;
 
-/** How the planner split the patterns, for diagnostics and tests. */
+/** Split of the patterns chosen by the planner, for diagnostics and tests. */
 export interface MatcherSummary {
   readonly teddyPatterns: number;
   /** Stride and pattern count of each hash group. */
@@ -77,7 +77,8 @@ function hasZeroGram(plan: MatcherPlan, patterns: PatternList): boolean {
   if (plan.teddy.some((index) => gramAt(patterns[index]!, 0) === 0)) return true;
   return plan.groups.some((group) =>
     group.members.some((index) => {
-      for (let offset = 0; offset < group.stride; offset++) {
+      const first = gramWindow(patterns[index]!, group.stride);
+      for (let offset = first; offset < first + group.stride; offset++) {
         if (gramAt(patterns[index]!, offset) === 0) return true;
       }
       return false;

@@ -1,7 +1,7 @@
 // Multi-pattern byte matcher compiled to WebAssembly (see build.sh beside this file).
 //
 // The tables are built in TypeScript (src/scan/matcher/tables.ts) and copied into this module's
-// linear memory; this file only runs the scan loops, so it needs no allocator and no libc.
+// linear memory. This file only runs the scan loops, so it needs no allocator and no libc.
 //
 // Patterns are split into groups by stride. In a group with stride s, every pattern is at least
 // s + 3 bytes long, so any occurrence covers a position that is a multiple of s together with the
@@ -34,8 +34,8 @@ typedef struct {
   u32 entries;        // pointer to Entry records
 } Group;
 
-// One (gram, pattern, offset) entry of a group; the pattern index takes the low 24 bits of
-// `packed` and the offset in the pattern the high 8.
+// One (gram, pattern, offset) entry of a group. The pattern index is the low 24 bits of
+// `packed`, and the offset in the pattern is the high 8.
 typedef struct {
   u32 gram;
   u32 packed;
@@ -46,8 +46,8 @@ typedef struct {
   u32 length;
 } Pattern;
 
-// Teddy filter for a few short patterns (the SIMD algorithm of Hyperscan, with 8 buckets and a
-// 4-byte fingerprint): lane i of the candidate mask has bit b set when bytes i..i+3 of the block
+// Teddy filter for a few short patterns, the SIMD algorithm of Hyperscan with 8 buckets and a
+// 4-byte fingerprint. Lane i of the candidate mask has bit b set when bytes i..i+3 of the block
 // could start a pattern of bucket b, judged by the low and the high nibble of each byte.
 typedef struct {
   v128_t low[TEDDY_FINGERPRINT];
