@@ -9,7 +9,11 @@
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { generateBanking, bankingSensitiveValues } from '../../dist/dataset/banking.js';
+import {
+  bankingSensitiveValues,
+  createRandom,
+  generateBanking,
+} from '../../dist/dataset/banking.js';
 import { encodeDecimal } from '../../dist/scan/needles/encodings.js';
 
 const PAGE = 4096;
@@ -26,18 +30,8 @@ const { values: args } = parseArgs({
 const size = Number(args['size-gib']) * 1024 ** 3;
 mkdirSync(args.out, { recursive: true });
 
-/** mulberry32, so the input is the same on every machine. */
-function random(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const next = random(20261204);
+// The data set's PRNG, so that the input is the same on every machine.
+const next = createRandom(20261204);
 
 // Needles are banking values taken from each column in turn: names, emails, phone numbers,
 // addresses, account numbers and balances. The 10 and 1000 sets are prefixes of the 20,000 set.

@@ -39,7 +39,7 @@ function measure(command) {
     {
       env: { ...process.env, LC_ALL: 'C' },
       // Standard output is a pipe: GNU grep stops at the first match when it writes to /dev/null.
-    stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe'],
       maxBuffer: 1 << 26,
     },
   );

@@ -77,7 +77,7 @@ const CURRENCIES = ['EUR', 'EUR', 'EUR', 'GBP', 'USD', 'CHF'];
 const BANK_CODES = ['37040044', '50010517', '10020030', '70020270', '60050101', '20041111'];
 
 /** mulberry32: a small deterministic PRNG, enough for sample data (not for secrets). */
-function createRandom(seed: number): () => number {
+export function createRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;

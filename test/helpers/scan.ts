@@ -1,7 +1,8 @@
+import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 /** A private temporary directory and a function that deletes it. */
 export async function scratchDirectory(
@@ -32,4 +33,14 @@ export async function writePlanted(
   }
   await writeFile(path, data);
   return data;
+}
+
+/** Runs the built CLI (bin/mariadb-tdx.js) and returns its exit status and output. */
+export function runCli(args: string[], options: SpawnSyncOptions = {}) {
+  const result = spawnSync(process.execPath, [resolve('bin/mariadb-tdx.js'), ...args], {
+    encoding: 'utf8',
+    timeout: 120_000,
+    ...options,
+  });
+  return { status: result.status, stdout: String(result.stdout), stderr: String(result.stderr) };
 }

@@ -1,21 +1,11 @@
-import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chmod, mkdir, symlink, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ScanReport } from '../../src/scan/scan.js';
-import { scratchDirectory, writePlanted } from '../helpers/scan.js';
+import { runCli, scratchDirectory, writePlanted } from '../helpers/scan.js';
 
-const BIN = resolve('bin/mariadb-tdx.js');
 const NOBODY = 65534;
-
-function runCli(args: string[], options: SpawnSyncOptions = {}) {
-  const result = spawnSync(process.execPath, [BIN, ...args], {
-    encoding: 'utf8',
-    timeout: 120_000,
-    ...options,
-  });
-  return { status: result.status, stdout: String(result.stdout), stderr: String(result.stderr) };
-}
 
 describe('mariadb-tdx scan', () => {
   let dir: string;

@@ -1,5 +1,4 @@
-import { spawnSync } from 'node:child_process';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectLocal } from '../../src/local/client.js';
 import { writeDatasetRecord } from '../../src/local/datasets.js';
@@ -9,12 +8,11 @@ import { dumpProcess } from '../../src/scan/dump/dump.js';
 import { bankingValues } from '../../src/scan/needles/inputs.js';
 import { scan, type ScanReport } from '../../src/scan/scan.js';
 import { mariadbAvailable, startTestServer, type TestServer } from '../helpers/mariadb.js';
-import { scratchDirectory } from '../helpers/scan.js';
+import { runCli, scratchDirectory } from '../helpers/scan.js';
 
 const available = await mariadbAvailable();
 const ROWS = 40;
 const SEED = 4711;
-const BIN = resolve('bin/mariadb-tdx.js');
 
 describe.skipIf(!available)('scan of a real MariaDB server', () => {
   let server: TestServer;
@@ -74,20 +72,8 @@ describe.skipIf(!available)('scan of a real MariaDB server', () => {
   });
 
   it('reads values from the server over TLS with --from-db', () => {
-    const result = spawnSync(
-      process.execPath,
-      [
-        BIN,
-        'scan',
-        accountsFile,
-        '--from-db',
-        'Customers.Accounts:AccountNumber,Balance',
-        '--dir',
-        server.dir,
-        '--json',
-      ],
-      { encoding: 'utf8', timeout: 120_000 },
-    );
+    const spec = 'Customers.Accounts:AccountNumber,Balance';
+    const result = runCli(['scan', accountsFile, '--from-db', spec, '--dir', server.dir, '--json']);
     expect(result.status).toBe(1);
     const report = JSON.parse(result.stdout) as ScanReport;
     const balances = report.values.filter((v) => v.label === 'Customers.Accounts.Balance');
@@ -96,20 +82,16 @@ describe.skipIf(!available)('scan of a real MariaDB server', () => {
   });
 
   it('scans the data directory for the loaded data set with --dataset', () => {
-    const result = spawnSync(
-      process.execPath,
-      [
-        BIN,
-        'scan',
-        join(stateLayout(server.dir).dataDir, 'Customers'),
-        '--dataset',
-        'banking',
-        '--dir',
-        server.dir,
-        '--json',
-      ],
-      { encoding: 'utf8', timeout: 120_000 },
-    );
+    const database = join(stateLayout(server.dir).dataDir, 'Customers');
+    const result = runCli([
+      'scan',
+      database,
+      '--dataset',
+      'banking',
+      '--dir',
+      server.dir,
+      '--json',
+    ]);
     expect(result.status).toBe(1);
     const report = JSON.parse(result.stdout) as ScanReport;
     expect(

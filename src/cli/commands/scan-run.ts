@@ -86,7 +86,7 @@ async function collectValues(options: ScanCliOptions): Promise<ScanValue[]> {
 function progressBar(options: ScanCliOptions) {
   if (!process.stderr.isTTY || options.quiet || options.json) return undefined;
   const bar = new SingleBar({
-    format: '  scanning [{bar}] {percentage}% {scanned} of {total} at {rate}/s',
+    format: '  scanning [{bar}] {percentage}% {scannedText} of {totalText} at {rate}/s',
     stream: process.stderr,
     hideCursor: true,
     barsize: 30,
@@ -95,8 +95,8 @@ function progressBar(options: ScanCliOptions) {
   return {
     update(scanned: number, total: number, seconds: number) {
       const payload = {
-        scanned: formatBytes(scanned),
-        total: formatBytes(total),
+        scannedText: formatBytes(scanned),
+        totalText: formatBytes(total),
         rate: seconds > 0 ? `${(scanned / seconds / 1e9).toFixed(2)} GB` : '-',
       };
       if (!started) bar.start(Math.max(1, total), 0, payload);

@@ -98,6 +98,8 @@ function runJob(job: JobMessage): FromWorker {
     const offset = job.offset + position;
     if (given >= init.contextHits) return { pattern, offset };
     contexts.set(pattern, given + 1);
+    // NOTE: context stops at the chunk's end, so a hit in the last bytes of a chunk shows less
+    // context after it (the next chunk holds those bytes).
     const start = Math.max(0, position - init.contextBytes);
     const end = Math.min(bytes, position + init.patternLengths[pattern]! + init.contextBytes);
     return {

@@ -102,12 +102,23 @@ static void record(Plan *plan, u32 pattern, u32 position) {
   }
 }
 
+// Records a hit when the pattern occurs at `start`. Hits that end at or before report_from lie
+// wholly in the overlap that the previous chunk already scanned.
+static void verify_start(Plan *plan, const u8 *text, u32 length, u32 start, u32 pattern_index,
+                         u32 report_from) {
+  const Pattern *pattern = &((const Pattern *)plan->patterns)[pattern_index];
+  u32 end = start + pattern->length;
+  if (end > length || end <= report_from) return;
+  if (equal_bytes(text + start, (const u8 *)pattern->bytes, pattern->length)) {
+    record(plan, pattern_index, start);
+  }
+}
+
 // Verifies every entry in the gram's bucket against the text around position `at`.
 static void verify(Plan *plan, const Group *group, const u8 *text, u32 length, u32 at, u32 gram,
                    u32 hash, u32 report_from) {
   const u32 *starts = (const u32 *)group->bucket_starts;
   const Entry *entries = (const Entry *)group->entries;
-  const Pattern *patterns = (const Pattern *)plan->patterns;
   u32 bucket = hash >> group->bucket_shift;
 
   for (u32 e = starts[bucket]; e < starts[bucket + 1]; e++) {
@@ -115,15 +126,7 @@ static void verify(Plan *plan, const Group *group, const u8 *text, u32 length, u
     u32 offset = entry->packed >> 24;
     u32 index = entry->packed & 0xffffff;
     if (entry->gram != gram || offset > at) continue;
-    u32 start = at - offset;
-    const Pattern *pattern = &patterns[index];
-    u32 end = start + pattern->length;
-    // Hits that end at or before report_from lie wholly in the overlap that the previous
-    // chunk already scanned.
-    if (end > length || end <= report_from) continue;
-    if (equal_bytes(text + start, (const u8 *)pattern->bytes, pattern->length)) {
-      record(plan, index, start);
-    }
+    verify_start(plan, text, length, at - offset, index, report_from);
   }
 }
 
@@ -169,15 +172,6 @@ static void scan_group(Plan *plan, const Group *group, const u8 *text, u32 lengt
 }
 
 
-static void verify_start(Plan *plan, const u8 *text, u32 length, u32 start, u32 pattern_index,
-                         u32 report_from) {
-  const Pattern *pattern = &((const Pattern *)plan->patterns)[pattern_index];
-  u32 end = start + pattern->length;
-  if (end > length || end <= report_from) return;
-  if (equal_bytes(text + start, (const u8 *)pattern->bytes, pattern->length)) {
-    record(plan, pattern_index, start);
-  }
-}
 
 static void verify_buckets(Plan *plan, const Teddy *teddy, const u8 *text, u32 length, u32 start,
                            u32 buckets, u32 report_from) {
