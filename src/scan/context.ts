@@ -2,9 +2,9 @@ import type { Encoding } from './needles/encodings.js';
 
 /** Printable text around a hit, like `grep -B -A` over `strings -a` output, plus a hex view. */
 export interface HitContext {
-  /** Printable strings before the one that holds the hit, nearest last. */
+  /** Printable strings before the one that contains the hit, nearest last. */
   readonly before: readonly string[];
-  /** The printable string that holds the hit, or the hit's bytes in hex for binary forms. */
+  /** The printable string that contains the hit, or the hit's bytes in hex for binary forms. */
   readonly match: string;
   /** Printable strings after the hit, nearest first. */
   readonly after: readonly string[];

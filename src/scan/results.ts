@@ -5,14 +5,14 @@ import { redactValue, valueBytes, type NeedleSet } from './needles/needles.js';
 import type { WorkerHit } from './pool/protocol.js';
 import type { Region, SourceSummary } from './sources/types.js';
 
-/** Where one hit lies. */
+/** Location of one hit. */
 export interface HitLocation {
   readonly encoding: Encoding;
   /** Name of the source (path, `pid N` or the name given for bytes). */
   readonly source: string;
-  /** File that holds the hit, in a directory tree. */
+  /** File that contains the hit, in a directory tree. */
   readonly path?: string | undefined;
-  /** ELF segment, kdump page frames or process mapping that holds the hit. */
+  /** ELF segment, kdump page frames or process mapping that contains the hit. */
   readonly region?: string | undefined;
   /** Byte offset in the file, for hits that lie in a file as is. */
   readonly offset?: number | undefined;
@@ -23,7 +23,7 @@ export interface HitLocation {
   readonly context?: HitContext | undefined;
 }
 
-/** What the scan found for one value. */
+/** Result of the scan for one value. */
 export interface ValueResult {
   /** Index of the value in the input list. */
   readonly index: number;

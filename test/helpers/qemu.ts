@@ -49,7 +49,7 @@ async function qmpSession(socket: string) {
 }
 
 /**
- * Starts a paused 64 MiB QEMU guest (TCG, no firmware run) whose RAM holds `data` at guest
+ * Starts a paused 64 MiB QEMU guest (TCG, no firmware run) with `data` in its RAM at guest
  * physical `address`, and writes real dumps of it through QMP dump-guest-memory.
  */
 export async function dumpGuestMemory(

@@ -12,7 +12,7 @@ export async function scratchDirectory(
   return { dir, dispose: () => rm(dir, { recursive: true, force: true }) };
 }
 
-/** Every start offset of `needle` in `haystack`, overlapping ones included. */
+/** Returns every start offset of `needle` in `haystack`, overlapping ones included. */
 export function naiveOffsets(haystack: Uint8Array, needle: Uint8Array): number[] {
   const offsets: number[] = [];
   const buffer = Buffer.from(haystack.buffer, haystack.byteOffset, haystack.byteLength);

@@ -36,7 +36,7 @@ export interface DumpOptions {
   readonly onProgress?: ((copiedBytes: number, totalBytes: number) => void) | undefined;
 }
 
-/** What {@link dumpProcess} wrote. */
+/** Result of {@link dumpProcess}. */
 export interface DumpResult {
   readonly pid: number;
   readonly output: string;

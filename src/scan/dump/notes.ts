@@ -80,7 +80,7 @@ async function prpsinfo(pid: number): Promise<Buffer> {
 }
 
 /**
- * The stack and instruction pointers of a thread blocked in the kernel, from
+ * Reads the stack and instruction pointers of a thread blocked in the kernel, from
  * /proc/PID/task/TID/syscall (its last two fields); undefined for a running thread.
  */
 async function threadPointers(
@@ -137,9 +137,9 @@ export async function processNotes(
   mappings: readonly Mapping[],
 ): Promise<{ notes: Buffer; threads: number }> {
   const stat = await readStat(pid);
-  const threads = (await readdir(`/proc/${pid}/task`))
-    .map(Number)
-    .sort((a, b) => (a === pid ? -1 : b === pid ? 1 : a - b));
+  // The main thread (tid = pid) comes first, as the kernel writes it.
+  const others = (await readdir(`/proc/${pid}/task`)).map(Number).filter((tid) => tid !== pid);
+  const threads = [pid, ...others.sort((a, b) => a - b)];
   const auxv = await readFile(`/proc/${pid}/auxv`);
   const statuses = await Promise.all(threads.map((tid) => prstatus(pid, tid, stat)));
 

@@ -162,7 +162,7 @@ export function loadSegments(core: ElfCore): ProgramHeader[] {
 }
 
 /**
- * Whether the dump's addresses are guest-physical (QEMU and libvirt dumps set p_paddr) or
+ * Returns whether the dump's addresses are guest-physical (QEMU and libvirt dumps set p_paddr) or
  * process-virtual (gcore and kernel cores leave p_paddr at 0).
  */
 export function addressSpaceOf(core: ElfCore): 'physical' | 'virtual' {

@@ -56,7 +56,7 @@ export function gramWindow(pattern: Uint8Array, stride: number): number {
   return best;
 }
 
-/** Longest stride whose gram window can avoid the all-zero gram (at least 1). */
+/** Returns the maximum stride whose gram window avoids the all-zero gram (at least 1). */
 export function maxStride(pattern: Uint8Array, limit: number): number {
   let longest = 0;
   let run = 0;

@@ -33,7 +33,7 @@ export function shapeHashGroup(group: HashGroupPlan): HashGroupShape {
  * Fills the bitmap, the CSR bucket starts and the entries of a hash group in place (views into
  * the image), in two passes over the grams so that no temporary copy of the entries exists.
  * Each member is entered once per offset of its gram window (see gramWindow), so the scan finds
- * each occurrence once; the matcher tests check this against a naive search.
+ * each occurrence once. The matcher tests check this against a naive search.
  */
 export function fillHashGroup(
   shape: HashGroupShape,

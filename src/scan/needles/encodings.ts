@@ -76,10 +76,10 @@ export function encodeDecimal(text: string, precision: number, scale: number): U
 
   const integerDigits = precision - scale;
   if (parsed.integer.length > integerDigits) {
-    throw invalid(`a value has more integer digits than DECIMAL(${precision},${scale}) holds`);
+    throw invalid(`a value has more integer digits than DECIMAL(${precision},${scale}) allows`);
   }
   if (parsed.fraction.replace(/0+$/, '').length > scale) {
-    throw invalid(`a value has more fraction digits than DECIMAL(${precision},${scale}) holds`);
+    throw invalid(`a value has more fraction digits than DECIMAL(${precision},${scale}) allows`);
   }
 
   const integer = parsed.integer.padStart(integerDigits, '0');

@@ -12,7 +12,7 @@ import {
 export interface ScanValue {
   /** The value as text, or raw bytes (searched as given, with encoding `bytes`). */
   readonly value: string | Uint8Array;
-  /** Where the value comes from, such as `Customers.Accounts.Balance`; never the value. */
+  /** Origin of the value, such as `Customers.Accounts.Balance`, and never the value itself. */
   readonly label?: string | undefined;
   /** `decimal` adds the binary DECIMAL form, `integer` the binary integer form. */
   readonly type?: 'text' | 'decimal' | 'integer' | undefined;
@@ -23,7 +23,7 @@ export interface ScanValue {
   readonly unsigned?: boolean | undefined;
 }
 
-/** How values become byte patterns. */
+/** Options that turn values into byte patterns. */
 export interface NeedleOptions {
   /** Encodings to search for; default all that apply to each value. */
   readonly encodings?: readonly Encoding[] | undefined;
@@ -107,7 +107,7 @@ function encodeValue(value: ScanValue, encoding: Encoding, index: number): Uint8
 
 /**
  * Turns values into the distinct byte patterns to search for. A value shorter than
- * `minLength` bytes is rejected, because it would match nearly everywhere; an encoded form
+ * `minLength` bytes is rejected, because it would match nearly everywhere. An encoded form
  * shorter than that (such as a 1-byte TINYINT) is left out.
  */
 export function buildNeedles(values: readonly ScanValue[], options: NeedleOptions = {}): NeedleSet {

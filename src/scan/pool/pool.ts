@@ -5,12 +5,12 @@ import { ScanError } from '../errors.js';
 import type { KdumpSetup } from '../sources/types.js';
 import type { FromWorker, JobMessage, ToWorker, WorkerInit } from './protocol.js';
 
-/** Jobs queued per worker, so that a worker never waits for the main thread between chunks. */
+/** Jobs queued per worker, so that a worker rarely waits for the main thread between chunks. */
 const JOBS_IN_FLIGHT = 2;
 
 /**
- * The compiled worker script. Under the TypeScript test runner this module is a .ts file that
- * worker threads cannot load, so the build output in dist/ is used instead (`npm test` builds it).
+ * Returns the compiled worker script. Under the TypeScript test runner this module is a .ts file
+ * that worker threads cannot load, so the build output in dist/ is used (`npm test` builds it).
  */
 export function workerScript(): URL {
   const beside = new URL('./worker.js', import.meta.url);

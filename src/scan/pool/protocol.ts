@@ -1,6 +1,6 @@
 import type { KdumpSetup, RegionRead } from '../sources/types.js';
 
-/** What every worker gets at start. */
+/** Start data of every worker. */
 export interface WorkerInit {
   readonly module: WebAssembly.Module;
   readonly image: Uint8Array;

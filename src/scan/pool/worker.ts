@@ -99,7 +99,7 @@ function runJob(job: JobMessage): FromWorker {
     if (given >= init.contextHits) return { pattern, offset };
     contexts.set(pattern, given + 1);
     // NOTE: context stops at the chunk's end, so a hit in the last bytes of a chunk shows less
-    // context after it (the next chunk holds those bytes).
+    // context after it (the next chunk contains those bytes).
     const start = Math.max(0, position - init.contextBytes);
     const end = Math.min(bytes, position + init.patternLengths[pattern]! + init.contextBytes);
     return {

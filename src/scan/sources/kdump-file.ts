@@ -59,8 +59,8 @@ function compressionName(flags: number): string {
 }
 
 /**
- * Decompresses `count` pages starting at descriptor `firstDescriptor` into `out` (which holds
- * count × pageSize bytes). Only zlib and uncompressed pages are supported.
+ * Decompresses `count` pages starting at descriptor `firstDescriptor` into `out`, which has room
+ * for count × pageSize bytes. Only zlib and uncompressed pages are supported.
  */
 export function readKdumpPages(
   file: KdumpLogicalFile,

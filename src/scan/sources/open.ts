@@ -80,7 +80,8 @@ async function openPath(path: string, format: SourceFormat, source: number): Pro
     const { bytesRead } = await handle.read(head, 0, SNIFF_BYTES, 0);
     const sniffed = head.subarray(0, bytesRead);
     const variant = kdumpVariant(sniffed);
-    const kind = format !== 'auto' ? format : isElf(sniffed) ? 'elf' : variant ? 'kdump' : 'raw';
+    let kind: SourceFormat = format;
+    if (kind === 'auto') kind = isElf(sniffed) ? 'elf' : variant ? 'kdump' : 'raw';
 
     if (kind === 'elf') return await openElf(path, source, size, handle);
     if (kind === 'kdump') {

@@ -1,4 +1,4 @@
-/** Where a worker reads the bytes of a region (all positions are byte offsets). */
+/** Location from which a worker reads the bytes of a region (positions are byte offsets). */
 export type RegionRead =
   /** A file, block device or /proc/PID/mem: region byte 0 is at `position`. */
   | { readonly kind: 'file'; readonly path: string; readonly position: number }
@@ -15,7 +15,7 @@ export interface Region {
   readonly read: RegionRead;
   /** File holding the region, for directory trees. */
   readonly path?: string | undefined;
-  /** What the region is, such as `PT_LOAD 2`, `[heap]` or a mapped file. */
+  /** Name of the region, such as `PT_LOAD 2`, `[heap]` or a mapped file. */
   readonly name?: string | undefined;
   /** File offset of region byte 0, when the region lies in a file as is. */
   readonly fileOffset?: number | undefined;
@@ -72,7 +72,7 @@ export interface OpenedSource {
   readonly workerSetup?: KdumpSetup | undefined;
 }
 
-/** What a worker needs to read pages of a kdump file. */
+/** Data a worker needs to read pages of a kdump file. */
 export interface KdumpSetup {
   readonly kind: 'kdump';
   readonly source: number;

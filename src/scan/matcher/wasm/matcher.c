@@ -3,11 +3,11 @@
 // The tables are built in TypeScript (src/scan/matcher/tables.ts) and copied into this module's
 // linear memory. This file only runs the scan loops, so it needs no allocator and no libc.
 //
-// Patterns are split into groups by stride. In a group with stride s, every pattern is at least
-// s + 3 bytes long, so any occurrence covers a position that is a multiple of s together with the
-// 4 bytes after it. The scan therefore reads the 4-byte gram at every s-th position only, checks
-// a bitmap indexed by a multiplicative hash of the gram, and verifies the few candidates. Each
-// pattern is entered once per offset 0..s-1, which makes every occurrence found exactly once.
+// Patterns are split into groups by stride. In a group with stride s, each pattern enters s
+// consecutive 4-byte grams (its gram window), so any occurrence puts one of them at a position
+// that is a multiple of s. The scan therefore reads the gram at every s-th position only, checks
+// a bitmap indexed by a multiplicative hash of the gram, and verifies the few candidates. Short
+// patterns go to a Teddy SIMD filter instead.
 
 typedef unsigned int u32;
 typedef unsigned char u8;
