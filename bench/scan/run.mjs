@@ -98,7 +98,7 @@ const lines = [
   '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
   ...rows.map(
     (r) =>
-      `| ${r.needles} | ${r.tool} | ${r.elapsed.toFixed(2)} | ${gbps(r.elapsed).toFixed(2)} | ${r.cpu.toFixed(2)} | ${gbps(r.cpu).toFixed(2)} | ${(r.maxRss / 2 ** 20).toFixed(0)} | ${r.ratio === undefined ? '' : `${(1 / r.ratio).toFixed(1)} / ${(1 / r.cpuRatio).toFixed(1)}`} |`,
+      `| ${r.needles} | ${r.tool.replaceAll('|', '\\|')} | ${r.elapsed.toFixed(2)} | ${gbps(r.elapsed).toFixed(2)} | ${r.cpu.toFixed(2)} | ${gbps(r.cpu).toFixed(2)} | ${(r.maxRss / 2 ** 20).toFixed(0)} | ${r.ratio === undefined ? '' : `${(1 / r.ratio).toFixed(1)} / ${(1 / r.cpuRatio).toFixed(1)}`} |`,
   ),
 ];
 console.log(lines.join('\n'));
