@@ -1,9 +1,11 @@
 import { Command, CommanderError } from '@commander-js/extra-typings';
 import { createRequire } from 'node:module';
 import { MariadbTdxError } from '../errors.js';
+import { checkCommand } from './commands/check.js';
 import { downCommand } from './commands/down.js';
 import { dumpCommand } from './commands/dump.js';
 import { loadCommand } from './commands/load.js';
+import { quoteCommand } from './commands/quote.js';
 import { scanCommand } from './commands/scan.js';
 import { statusCommand } from './commands/status.js';
 import { upCommand } from './commands/up.js';
@@ -30,8 +32,13 @@ export function buildProgram(): Command {
   program.addCommand(downCommand());
   program.addCommand(statusCommand());
   program.addCommand(loadCommand());
+  program.commandsGroup('Any server with SQL access:');
+  program.addCommand(checkCommand());
 
-  program.commandsGroup('Evidence:');
+  program.commandsGroup('Relying party:');
+  program.addCommand(quoteCommand());
+
+  program.commandsGroup('Anywhere with the files:');
   program.addCommand(scanCommand());
   program.addCommand(dumpCommand());
 

@@ -110,7 +110,7 @@ export function validateBankingRows(rows: number) {
 /**
  * Generates the banking data set: the fixed customers, then `rows` generated customers with
  * distinct names, emails, phone numbers, addresses and account numbers. Every fourth generated
- * customer holds a second account.
+ * customer has a second account.
  */
 export function generateBanking(options: BankingOptions = {}): BankingData {
   const rows = options.rows ?? DEFAULT_BANKING_ROWS;
@@ -186,9 +186,13 @@ function germanIban(accountId: number, seed: number): string {
   return `DE${check}${bban}`;
 }
 
+// Balances start at 1000.00: shorter numbers such as "1.07" also occur in unrelated text (the
+// server's help tables contain timings like "331.07 ns"), so a scan would report false hits.
+const MIN_BALANCE = 1000;
+
 function randomBalance(random: () => number): string {
   // Skewed towards small balances, as real accounts are, up to about 2.5 million.
-  const magnitude = Math.pow(random(), 3) * 2_500_000;
+  const magnitude = MIN_BALANCE + Math.pow(random(), 3) * 2_500_000;
   const cents = Math.round(magnitude * 100) + Math.floor(random() * 100);
   return (cents / 100).toFixed(2);
 }

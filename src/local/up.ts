@@ -5,12 +5,20 @@ import { generatePassword, nativePasswordHash, adminAccountSql } from '../mariad
 import { locateMariadb, type MariadbBinaries } from '../mariadb/binaries.js';
 import { stateLayout, DEFAULT_STATE_DIR, type StateLayout } from '../mariadb/layout.js';
 import { createLocalKeys, keyFilePath, readFilekey, verifyLocalKeys } from '../mariadb/keystore.js';
-import { renderOptionFile, serverOptions, type ProfileName } from '../mariadb/profile.js';
+import {
+  extraOptionFileTemplate,
+  profileTmpDir,
+  renderOptionFile,
+  serverOptions,
+  type ProfileName,
+  type ServerOption,
+} from '../mariadb/profile.js';
 import {
   installDataDir,
   readServerPid,
   runBootstrapSql,
   spawnServer,
+  stopServer,
   waitForServer,
 } from '../mariadb/server.js';
 import { generateTlsMaterial } from '../mariadb/tls.js';
@@ -32,9 +40,11 @@ export interface UpOptions {
   readonly startTimeoutMs?: number | undefined;
   /** Called with a short description of each step. */
   readonly onStep?: ((step: string) => void) | undefined;
+  /** Options written into a new state directory's extra.cnf; ignored for an existing one. */
+  readonly extraOptions?: readonly ServerOption[] | undefined;
 }
 
-/** What {@link up} started, and how to connect to it. */
+/** Connection details of the server that {@link up} started. */
 export interface LocalServerInfo {
   readonly dir: string;
   readonly profile: ProfileName;
@@ -56,6 +66,7 @@ export interface LocalServerInfo {
 
 const ADMIN_USER = 'admin';
 const DEFAULT_START_TIMEOUT_MS = 90_000;
+const DEFAULT_STOP_AFTER_FAILURE_MS = 60_000;
 
 /**
  * Starts the local MariaDB server of a state directory, creating the directory, keys, TLS
@@ -85,14 +96,16 @@ export async function up(options: UpOptions = {}): Promise<LocalServerInfo> {
     if (runningPid !== undefined) {
       return describe(layout, manifest, binaries, runningPid, { created, alreadyRunning: true });
     }
+    manifest = await applyPort(layout, manifest, options.port);
   } else {
+    const port = options.port ?? (await findFreePort());
+    await ensurePortFree(port, false);
     step('creating state directory, keys and TLS material');
-    manifest = await createState(layout, options);
+    manifest = await createState(layout, options, port);
     created = true;
   }
 
-  manifest = await applyPort(layout, manifest, options.port);
-  await writeOptionFiles(layout, manifest);
+  await writeOptionFiles(layout, manifest, options.extraOptions ?? []);
 
   if (!manifest.initialized) {
     manifest = await initializeDataDir(layout, manifest, binaries, step);
@@ -100,20 +113,25 @@ export async function up(options: UpOptions = {}): Promise<LocalServerInfo> {
 
   step('comparing key check values');
   await verifyLocalKeys(layout, { filekeyPath: manifest.filekeyPath });
-  await mkdir(layout.tmpDir, { recursive: true, mode: 0o700 });
+  await mkdir(profileTmpDir(manifest.profile, layout).path, { recursive: true, mode: 0o700 });
 
   step(`starting mariadbd on 127.0.0.1:${manifest.port}`);
   const pid = spawnServer(binaries, layout);
-  await waitForServer(
-    pid,
-    manifest.port,
-    layout,
-    options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
-  );
-
-  step('connecting over TLS with the server certificate verified');
-  const connection = await connectLocal(layout.root);
-  await connection.end();
+  try {
+    await waitForServer(
+      pid,
+      manifest.port,
+      layout,
+      options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
+    );
+    step('connecting over TLS with the server certificate verified');
+    const connection = await connectLocal(layout.root);
+    await connection.end();
+  } catch (error) {
+    // A server that cannot be verified is not left running behind the user's back.
+    await stopServer(pid, DEFAULT_STOP_AFTER_FAILURE_MS).catch(() => undefined);
+    throw error;
+  }
 
   return describe(layout, manifest, binaries, pid, { created, alreadyRunning: false });
 }
@@ -146,11 +164,14 @@ async function prepareExisting(layout: StateLayout, options: UpOptions) {
   return manifest;
 }
 
-async function createState(layout: StateLayout, options: UpOptions): Promise<StateManifest> {
+async function createState(
+  layout: StateLayout,
+  options: UpOptions,
+  port: number,
+): Promise<StateManifest> {
   const filekeyPath = options.filekeyPath ? resolve(options.filekeyPath) : undefined;
   if (filekeyPath) await readFilekey(filekeyPath);
 
-  const port = options.port ?? (await findFreePort());
   await mkdir(layout.root, { recursive: true, mode: 0o700 });
   await chmod(layout.root, 0o700);
   for (const dir of [layout.keysDir, layout.tlsDir, layout.secretsDir, layout.logDir]) {
@@ -188,24 +209,30 @@ async function writeTlsMaterial(layout: StateLayout) {
   await writeNewFile(layout.clientKey, material.clientKey);
 }
 
-async function applyPort(layout: StateLayout, manifest: StateManifest, port: number | undefined) {
-  const wanted = port ?? manifest.port;
-  if (!(await isPortFree(wanted))) {
-    throw new ServerError('PORT_IN_USE', `port ${wanted} on 127.0.0.1 is in use`, {
-      hint:
-        port === undefined
-          ? `another program took the recorded port; pass --port with a free one`
-          : 'stop the program that uses it, or choose another --port',
-    });
-  }
-  if (wanted === manifest.port) return manifest;
+async function ensurePortFree(port: number, recorded: boolean) {
+  if (await isPortFree(port)) return;
+  throw new ServerError('PORT_IN_USE', `port ${port} on 127.0.0.1 is in use`, {
+    hint: recorded
+      ? 'another program took the recorded port; pass --port with a free one'
+      : 'stop the program that uses it, or choose another --port',
+  });
+}
 
-  const updated = { ...manifest, port: wanted };
+async function applyPort(layout: StateLayout, manifest: StateManifest, port: number | undefined) {
+  const requested = port ?? manifest.port;
+  await ensurePortFree(requested, port === undefined);
+  if (requested === manifest.port) return manifest;
+
+  const updated = { ...manifest, port: requested };
   await writeManifest(layout, updated);
   return updated;
 }
 
-async function writeOptionFiles(layout: StateLayout, manifest: StateManifest) {
+async function writeOptionFiles(
+  layout: StateLayout,
+  manifest: StateManifest,
+  extraOptions: readonly ServerOption[],
+) {
   const options = serverOptions(manifest.profile, {
     layout,
     port: manifest.port,
@@ -213,8 +240,19 @@ async function writeOptionFiles(layout: StateLayout, manifest: StateManifest) {
     filekeyPath: manifest.filekeyPath,
     runAsRoot: process.getuid?.() === 0,
   });
-  const header = `Generated by mariadb-tdx (${manifest.profile} profile) on every start; edits are replaced.`;
-  await writeFileAtomic(layout.serverOptionFile, renderOptionFile('mariadbd', options, header));
+  const header =
+    `Generated by mariadb-tdx (${manifest.profile} profile) on every start; edits are replaced.\n` +
+    `Put your own settings in ${layout.extraOptionFile}, included at the end.`;
+  if (!(await pathExists(layout.extraOptionFile))) {
+    await writeNewFile(
+      layout.extraOptionFile,
+      extraOptionFileTemplate(layout.serverOptionFile, extraOptions),
+    );
+  }
+  await writeFileAtomic(
+    layout.serverOptionFile,
+    renderOptionFile('mariadbd', options, header, [layout.extraOptionFile]),
+  );
 
   const password = (await readFile(layout.adminPasswordFile, 'utf8')).trim();
   await writeFileAtomic(
@@ -239,18 +277,16 @@ async function initializeDataDir(
 
   step('verifying keys before the first write');
   await verifyLocalKeys(layout, { filekeyPath: manifest.filekeyPath });
-  await mkdir(layout.tmpDir, { recursive: true, mode: 0o700 });
+  await mkdir(profileTmpDir(manifest.profile, layout).path, { recursive: true, mode: 0o700 });
 
   step('creating the encrypted system tables (mariadb-install-db)');
   await installDataDir(binaries, layout);
 
   step('creating the admin account (TLS required)');
   const password = (await readFile(layout.adminPasswordFile, 'utf8')).trim();
-  await runBootstrapSql(
-    binaries,
-    layout,
-    adminAccountSql(manifest.adminUser, nativePasswordHash(password)),
-  );
+  const hash = nativePasswordHash(password);
+  const requireTls = manifest.profile !== 'plain';
+  await runBootstrapSql(binaries, layout, adminAccountSql(manifest.adminUser, hash, requireTls));
 
   const initialized = { ...manifest, initialized: true };
   await writeManifest(layout, initialized);
