@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { ScanError } from './errors.js';
-import { buildMatcherTables, type MatcherSummary } from './matcher/tables.js';
+import { buildMatcherTables, type MatcherSummary, type MatcherTables } from './matcher/tables.js';
 import { matcherModule } from './matcher/instance.js';
 import type { Encoding } from './needles/encodings.js';
 import {
@@ -10,7 +10,15 @@ import {
   type ScanValue,
 } from './needles/needles.js';
 import { ScanPool } from './pool/pool.js';
-import type { FromWorker, JobMessage } from './pool/protocol.js';
+import type { FromWorker } from './pool/protocol.js';
+import {
+  chunks,
+  recordFailure,
+  recordShortRead,
+  runChunks,
+  throttle,
+  type Chunk,
+} from './chunks.js';
 import { HitCollector, type ValueResult } from './results.js';
 import { openSource, type ScanSource } from './sources/open.js';
 import type {
@@ -82,45 +90,6 @@ const DEFAULT_MAX_OFFSETS = 5;
 const DEFAULT_CONTEXT_LINES = 2;
 const CONTEXT_BYTES = 160;
 const CONTEXT_HITS = 3;
-const PROGRESS_INTERVAL_MS = 100;
-
-interface Chunk {
-  readonly region: Region;
-  readonly order: number;
-  readonly job: JobMessage;
-  /** Bytes of the chunk that the previous chunk did not scan. */
-  readonly fresh: number;
-}
-
-/** Cuts regions into jobs whose bytes overlap the previous chunk by `overlap` bytes. */
-function* chunks(
-  opened: readonly OpenedSource[],
-  chunkBytes: number,
-  overlap: number,
-): Generator<Chunk> {
-  let id = 0;
-  let order = 0;
-  for (const source of opened) {
-    for (const region of source.regions) {
-      for (let start = 0; start < region.length; start += chunkBytes) {
-        const readFrom = Math.max(0, start - overlap);
-        const end = Math.min(region.length, start + chunkBytes);
-        let read = region.read;
-        if (read.kind === 'bytes') read = { kind: 'bytes', data: read.data.slice(readFrom, end) };
-        const job: JobMessage = {
-          type: 'job',
-          id: id++,
-          read,
-          offset: readFrom,
-          length: end - readFrom,
-          reportFrom: start - readFrom,
-        };
-        yield { region, order, job, fresh: end - start };
-      }
-      order++;
-    }
-  }
-}
 
 function checkPositive(name: string, value: number | undefined, min: number, max: number) {
   if (value !== undefined && (!Number.isInteger(value) || value < min || value > max)) {
@@ -159,6 +128,77 @@ function prepareNeedles(options: ScanOptions): NeedleSet {
   return needles;
 }
 
+/** Builds the matcher tables and starts as many workers as the input can keep busy. */
+function startPool(
+  options: ScanOptions,
+  needles: NeedleSet,
+  totalBytes: number,
+  chunkBytes: number,
+) {
+  const { module, tablesBase } = matcherModule();
+  const maxOffsets = options.maxOffsets ?? DEFAULT_MAX_OFFSETS;
+  const tables = buildMatcherTables(needles.patterns, tablesBase, Math.max(1, maxOffsets));
+  const overlap = Math.max(0, ...needles.patterns.map((p) => p.length)) - 1;
+  const chunkCount = Math.ceil(totalBytes / chunkBytes) || 1;
+  const workers = Math.max(1, Math.min(options.workers ?? availableParallelism(), chunkCount));
+  const pool = new ScanPool(workers, {
+    module,
+    image: tables.image,
+    base: tables.base,
+    planPointer: tables.planPointer,
+    textCapacity: chunkBytes + overlap,
+    patternLengths: Uint32Array.from(needles.patterns, (p) => p.length),
+    contextBytes: CONTEXT_BYTES,
+    contextHits: Math.min(CONTEXT_HITS, maxOffsets),
+  });
+  return { pool, tables, overlap };
+}
+
+interface ScanOutcome {
+  readonly scannedBytes: number;
+  readonly seconds: number;
+  readonly skipped: readonly SkippedInput[];
+  readonly problems: readonly ScanProblem[];
+  readonly pool: ScanPool;
+  readonly tables: MatcherTables;
+}
+
+function buildReport(
+  options: ScanOptions,
+  needles: NeedleSet,
+  opened: readonly OpenedSource[],
+  collector: HitCollector,
+  outcome: ScanOutcome,
+): ScanReport {
+  const sources = opened.map((s) => s.summary);
+  const values = collector.results(sources, {
+    redact: options.redact ?? false,
+    contextLines: options.contextLines ?? DEFAULT_CONTEXT_LINES,
+  });
+  const found = values.filter((v) => v.found).length;
+  const { scannedBytes, seconds, skipped, problems } = outcome;
+  return {
+    sources,
+    values,
+    rejected: needles.rejected,
+    skipped,
+    problems,
+    summary: {
+      bytesScanned: scannedBytes,
+      seconds,
+      bytesPerSecond: seconds > 0 ? scannedBytes / seconds : 0,
+      values: values.length,
+      valuesFound: found,
+      valuesNotFound: values.length - found,
+      valuesRejected: needles.rejected.length,
+      patterns: needles.patterns.length,
+      workers: outcome.pool.size,
+      matcher: outcome.tables.summary,
+      complete: skipped.length === 0 && problems.length === 0,
+    },
+  };
+}
+
 /**
  * Searches sources for every encoding of every value, with worker threads over overlapping
  * chunks, and reports hits per value. Unreadable inputs inside a directory or a process are
@@ -178,29 +218,8 @@ export async function scan(options: ScanOptions): Promise<ScanReport> {
 
   const needles = prepareNeedles(options);
   const opened = await openAll(options.sources);
-  const { module, tablesBase } = matcherModule();
-  const tables = buildMatcherTables(
-    needles.patterns,
-    tablesBase,
-    Math.max(1, options.maxOffsets ?? DEFAULT_MAX_OFFSETS),
-  );
-  const overlap = Math.max(0, ...needles.patterns.map((p) => p.length)) - 1;
   const totalBytes = opened.reduce((sum, s) => sum + s.summary.bytes, 0);
-  const workers = Math.max(
-    1,
-    Math.min(options.workers ?? availableParallelism(), Math.ceil(totalBytes / chunkBytes) || 1),
-  );
-
-  const pool = new ScanPool(workers, {
-    module,
-    image: tables.image,
-    base: tables.base,
-    planPointer: tables.planPointer,
-    textCapacity: chunkBytes + overlap,
-    patternLengths: Uint32Array.from(needles.patterns, (p) => p.length),
-    contextBytes: CONTEXT_BYTES,
-    contextHits: Math.min(CONTEXT_HITS, options.maxOffsets ?? DEFAULT_MAX_OFFSETS),
-  });
+  const { pool, tables, overlap } = startPool(options, needles, totalBytes, chunkBytes);
   const collector = new HitCollector(needles, options.maxOffsets ?? DEFAULT_MAX_OFFSETS);
   const skipped = opened.flatMap((s) => s.skipped);
   const problems = opened.flatMap((s) => s.problems);
@@ -240,120 +259,12 @@ export async function scan(options: ScanOptions): Promise<ScanReport> {
     await pool.close();
   }
 
-  const seconds = (performance.now() - started) / 1000;
-  const sources = opened.map((s) => s.summary);
-  const values = collector.results(sources, {
-    redact: options.redact ?? false,
-    contextLines: options.contextLines ?? DEFAULT_CONTEXT_LINES,
-  });
-  const found = values.filter((v) => v.found).length;
-  const searched = values.length;
-  return {
-    sources,
-    values,
-    rejected: needles.rejected,
+  const summary = { scannedBytes, seconds: (performance.now() - started) / 1000 };
+  return buildReport(options, needles, opened, collector, {
+    ...summary,
     skipped,
     problems,
-    summary: {
-      bytesScanned: scannedBytes,
-      seconds,
-      bytesPerSecond: seconds > 0 ? scannedBytes / seconds : 0,
-      values: searched,
-      valuesFound: found,
-      valuesNotFound: searched - found,
-      valuesRejected: needles.rejected.length,
-      patterns: needles.patterns.length,
-      workers,
-      matcher: tables.summary,
-      complete: skipped.length === 0 && problems.length === 0,
-    },
-  };
-}
-
-/** Feeds chunks to the pool, at most two per worker in flight, and handles results in any order. */
-async function runChunks(
-  pool: ScanPool,
-  source: Iterator<Chunk>,
-  handle: (chunk: Chunk, result: FromWorker) => void,
-  signal: AbortSignal | undefined,
-) {
-  const running = new Set<Promise<void>>();
-  for (let next = source.next(); !next.done; next = source.next()) {
-    if (signal?.aborted)
-      throw new ScanError('WORKER_FAILED', 'the scan was cancelled', { cause: signal.reason });
-    while (!pool.hasCapacity()) await Promise.race(running);
-    const chunk = next.value;
-    const task = pool.run(chunk.job).then((result) => {
-      running.delete(task);
-      handle(chunk, result);
-    });
-    running.add(task);
-  }
-  await Promise.all(running);
-}
-
-function recordFailure(
-  chunk: Chunk,
-  result: { code: string; message: string },
-  opened: readonly OpenedSource[],
-  skipped: SkippedInput[],
-  problems: ScanProblem[],
-) {
-  const source = opened[chunk.region.source]!.summary.name;
-  if (result.code.startsWith('KDUMP_') || result.code.startsWith('ELF_')) {
-    problems.push({ source, code: result.code, message: result.message });
-    return;
-  }
-  const reason =
-    result.code === 'ENOENT'
-      ? 'removed during the scan'
-      : result.code === 'EACCES'
-        ? 'permission denied'
-        : result.message;
-  skipped.push({
-    source,
-    path: chunk.region.path,
-    region: chunk.region.name,
-    code: result.code,
-    reason,
-    scannedBytes: chunk.job.offset,
+    pool,
+    tables,
   });
-}
-
-function recordShortRead(
-  chunk: Chunk,
-  bytes: number,
-  opened: readonly OpenedSource[],
-  skipped: SkippedInput[],
-  problems: ScanProblem[],
-) {
-  const summary = opened[chunk.region.source]!.summary;
-  const readTo = chunk.job.offset + bytes;
-  const message = `${chunk.region.path ?? summary.name} ended at byte ${(chunk.region.fileOffset ?? 0) + readTo} while ${(chunk.region.fileOffset ?? 0) + chunk.region.length} were expected`;
-  if (summary.kind === 'directory') {
-    skipped.push({
-      source: summary.name,
-      path: chunk.region.path,
-      code: 'SHRUNK',
-      reason: 'file shrank during the scan',
-      scannedBytes: readTo,
-    });
-  } else {
-    problems.push({
-      source: summary.name,
-      code: summary.kind === 'elf' ? 'ELF_TRUNCATED' : 'SOURCE_SHRANK',
-      message,
-    });
-  }
-}
-
-function throttle(callback: ((p: ScanProgress) => void) | undefined, snapshot: () => ScanProgress) {
-  let last = 0;
-  return (force = false) => {
-    if (!callback) return;
-    const now = performance.now();
-    if (!force && now - last < PROGRESS_INTERVAL_MS) return;
-    last = now;
-    callback(snapshot());
-  };
 }
