@@ -19,6 +19,11 @@ test_packages=(
   gdb
   sysbench
   ripgrep
+  # scan: real QEMU guest dumps in tests, the WebAssembly rebuild check, benchmark timings
+  qemu-system-x86
+  clang
+  lld
+  time
 )
 
 packages=("${runtime_packages[@]}")

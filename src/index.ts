@@ -211,3 +211,25 @@ export type {
 export { startVaultEndpoint, generateVaultToken } from './kbs/agent/vault.js';
 export type { VaultEndpoint, VaultEndpointOptions } from './kbs/agent/vault.js';
 export { prepareBrokerKeys } from './kbs/local-keys.js';
+// scan/: the leak scanner and process dumps.
+export { scan } from './scan/scan.js';
+export type { ScanOptions, ScanReport, ScanSummary, ScanProgress } from './scan/scan.js';
+export type { ValueResult, HitLocation } from './scan/results.js';
+export type { HitContext } from './scan/context.js';
+export type { ScanSource, SourceFormat } from './scan/sources/open.js';
+export type { SourceSummary, SkippedInput, ScanProblem, SourceKind } from './scan/sources/types.js';
+export { buildNeedles, redactValue, DEFAULT_MIN_LENGTH } from './scan/needles/needles.js';
+export type { ScanValue, NeedleSet, NeedleOptions, RejectedValue } from './scan/needles/needles.js';
+export { encodeDecimal, encodeInteger, ENCODINGS } from './scan/needles/encodings.js';
+export type { Encoding, IntegerSize } from './scan/needles/encodings.js';
+export {
+  bankingValues,
+  readValuesFile,
+  valuesFromDatabase,
+  parseColumnSpec,
+} from './scan/needles/inputs.js';
+export type { ColumnSpec } from './scan/needles/inputs.js';
+export { dumpProcess } from './scan/dump/dump.js';
+export type { DumpOptions, DumpResult } from './scan/dump/dump.js';
+export { ScanError } from './scan/errors.js';
+export type { ScanErrorCode } from './scan/errors.js';

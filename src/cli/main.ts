@@ -3,9 +3,11 @@ import { createRequire } from 'node:module';
 import { agentCommand } from './commands/agent.js';
 import { checkCommand } from './commands/check.js';
 import { downCommand } from './commands/down.js';
+import { dumpCommand } from './commands/dump.js';
 import { kbsCommand } from './commands/kbs.js';
 import { loadCommand } from './commands/load.js';
 import { quoteCommand } from './commands/quote.js';
+import { scanCommand } from './commands/scan.js';
 import { simulateCommand } from './commands/simulate.js';
 import { statusCommand } from './commands/status.js';
 import { upCommand } from './commands/up.js';
@@ -37,6 +39,10 @@ export function buildProgram(): Command {
 
   program.commandsGroup('Relying party:');
   program.addCommand(quoteCommand());
+
+  program.commandsGroup('Anywhere with the files:');
+  program.addCommand(scanCommand());
+  program.addCommand(dumpCommand());
 
   program.commandsGroup('Keys by attestation:');
   program.addCommand(kbsCommand());
