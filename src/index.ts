@@ -233,3 +233,30 @@ export { dumpProcess } from './scan/dump/dump.js';
 export type { DumpOptions, DumpResult } from './scan/dump/dump.js';
 export { ScanError } from './scan/errors.js';
 export type { ScanErrorCode } from './scan/errors.js';
+
+// demo/: the end-to-end proof on a local machine.
+export { runDemo, DEFAULT_DEMO_DIR, DEFAULT_DEMO_ROWS } from './demo/run.js';
+export type { DemoOptions, DemoStepEvent } from './demo/run.js';
+export type { DemoReport, DemoServerSummary } from './demo/report.js';
+export { buildMatrix, DEMO_PROFILES } from './demo/matrix.js';
+export type {
+  DemoProfile,
+  EvidenceHit,
+  EvidenceResult,
+  MatrixCell,
+  MatrixRow,
+  Medium,
+} from './demo/matrix.js';
+export { judge, KNOWN_LIMITS } from './demo/verdict.js';
+export type {
+  KnownLimit,
+  Verdict as DemoVerdict,
+  VerdictStatus as DemoVerdictStatus,
+} from './demo/verdict.js';
+export { PLACES, classifyServerFile } from './demo/places.js';
+export type { Place, PlaceId, Protection } from './demo/places.js';
+export { startRecordingRelay } from './demo/relay.js';
+export type { RecordingRelay, WireCapture } from './demo/relay.js';
+export { DemoError } from './demo/errors.js';
+export type { DemoErrorCode } from './demo/errors.js';
+export { renderDemoHtml } from './report/demo-html.js';

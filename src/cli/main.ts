@@ -2,6 +2,7 @@ import { Command } from '@commander-js/extra-typings';
 import { createRequire } from 'node:module';
 import { agentCommand } from './commands/agent.js';
 import { checkCommand } from './commands/check.js';
+import { demoCommand } from './commands/demo.js';
 import { downCommand } from './commands/down.js';
 import { dumpCommand } from './commands/dump.js';
 import { kbsCommand } from './commands/kbs.js';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
     .exitOverride();
 
   program.commandsGroup('Local server:');
+  program.addCommand(demoCommand());
   program.addCommand(upCommand());
   program.addCommand(downCommand());
   program.addCommand(statusCommand());

@@ -97,8 +97,8 @@ function judgeInTransit(rows: readonly MatrixRow[]): Verdict {
 
 function judgeInUse(): Verdict {
   const text =
-    'not protected: no TD. This server runs in an ordinary process, so a memory dump shows the ' +
-    'values; inside a TDX Trust Domain the host sees only ciphertext.';
+    'no TD: the server runs in an ordinary process, so a memory dump shows the values; ' +
+    'inside a TDX Trust Domain the host sees only ciphertext';
   return {
     protection: 'in use',
     status: { baseline: 'not protected', hardened: 'not protected' },
