@@ -70,7 +70,7 @@ export { connectLocal, localConnectionOptions } from './local/client.js';
 // posture/: the posture check catalogue and its runner.
 export { checkPosture, localCheckConnection } from './posture/check.js';
 export type { CheckPostureOptions } from './posture/check.js';
-export { runPostureChecks } from './posture/runner.js';
+export { runPostureChecks, selectChecks } from './posture/runner.js';
 export type { RunPostureOptions } from './posture/runner.js';
 export { CATALOGUE } from './posture/catalogue/index.js';
 export { PostureError } from './posture/errors.js';
@@ -81,6 +81,8 @@ export { CHECK_GROUPS, FINDING_STATUSES, POSTURE_PROFILES } from './posture/type
 export type {
   CheckContext,
   CheckGroup,
+  DeniedFallback,
+  ErrorVerdict,
   Finding,
   FindingStatus,
   PostureCheck,
