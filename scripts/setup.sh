@@ -2,8 +2,8 @@
 # Installs everything mariadb-tdx needs on Debian 12 and builds it. Run as root from the
 # repository root; running it again is safe.
 #
-#   scripts/setup.sh          runtime packages, npm packages, build
-#   scripts/setup.sh --test   also the tools the tests and benchmarks use
+#   scripts/setup.sh                 runtime packages, test and benchmark tools, npm packages, build
+#   scripts/setup.sh --runtime-only  only what the commands need at run time
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -27,9 +27,14 @@ test_packages=(
 )
 
 packages=("${runtime_packages[@]}")
-if [[ "${1:-}" == "--test" ]]; then
-  packages+=("${test_packages[@]}")
-fi
+case "${1:-}" in
+  --runtime-only) ;;
+  "" | --test) packages+=("${test_packages[@]}") ;;
+  *)
+    printf 'setup: unknown option %s; use --runtime-only or no option\n' "$1" >&2
+    exit 2
+    ;;
+esac
 
 log() { printf 'setup: %s\n' "$*" >&2; }
 

@@ -66,7 +66,8 @@ function judgeAtRest(rows: readonly MatrixRow[]): Verdict {
 
     if (unexpected.length > 0) {
       status[profile] = 'not protected';
-      detail[profile] = `plaintext on disk in ${unexpected.map((r) => r.label).join('; ')}`;
+      const also = limited.length > 0 ? `; also ${limited.map((r) => r.label).join('; ')}` : '';
+      detail[profile] = `plaintext on disk in ${unexpected.map((r) => r.label).join('; ')}${also}`;
     } else if (limited.length > 0) {
       status[profile] = 'protected except known limits';
       detail[profile] =

@@ -38,7 +38,7 @@ function statusText(status: VerdictStatus, style: Style) {
 export function renderDemoText(report: DemoReport, style: Style): string {
   const head = ['place', ...DEMO_PROFILES];
   const rows = report.matrix.map((row) => [
-    `${row.label} ${style.dim(`(${row.protection})`)}`,
+    row.label,
     ...DEMO_PROFILES.map((profile) => cellText(row.cells[profile], row, report.valueCount)),
   ]);
   const out = [
@@ -46,7 +46,7 @@ export function renderDemoText(report: DemoReport, style: Style): string {
       `Where the banking data can be read (${report.valueCount} sensitive values, ` +
         `${report.rows + 2} customers)`,
     ),
-    renderTable(head, rows, [36, 34, 34]),
+    renderTable(head, rows, [30, 34, 34]),
     '',
     style.heading('Verdicts'),
   ];
@@ -71,7 +71,7 @@ export function renderDemoText(report: DemoReport, style: Style): string {
     const server = report.servers[profile];
     if (server?.wireNote) out.push('', `${profile}: ${server.wireNote}`);
     for (const statement of server?.rejected ?? []) {
-      out.push(`${profile} rejected: ${statement}`);
+      out.push(`${profile} server rejected: ${statement}`);
     }
   }
   out.push('', style.heading('What ran here'), ...report.simulated.map((line) => `  ${line}`));
