@@ -25,7 +25,7 @@ export interface LocalServerInfo {
   readonly alreadyRunning: boolean;
 }
 
-/** Where the server's keys come from. */
+/** Source of the server's keys. */
 export type KeyProtection =
   | 'key file'
   | 'encrypted key file'
