@@ -70,14 +70,18 @@ describe('check values of released keys', () => {
 describe('key file in RAM', () => {
   it.skipIf(!existsSync('/dev/shm'))('writes a private key file on tmpfs', async () => {
     const dir = await mkdtemp('/dev/shm/kbs-ram-');
-    const key = randomBytes(32);
-    const path = await writeRamKeyFile(join(dir, 'keys'), new Map([[1, key]]));
-    expect(
-      parseKeyFile(await readFile(path, 'utf8'), path)
-        .get(1)
-        ?.equals(key),
-    ).toBe(true);
-    expect((await stat(path)).mode & 0o777).toBe(0o600);
+    try {
+      const key = randomBytes(32);
+      const path = await writeRamKeyFile(join(dir, 'keys'), new Map([[1, key]]));
+      expect(
+        parseKeyFile(await readFile(path, 'utf8'), path)
+          .get(1)
+          ?.equals(key),
+      ).toBe(true);
+      expect((await stat(path)).mode & 0o777).toBe(0o600);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses a directory on a disk file system', async () => {
