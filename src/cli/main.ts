@@ -3,6 +3,10 @@ import { createRequire } from 'node:module';
 import { MariadbTdxError } from '../errors.js';
 import { downCommand } from './commands/down.js';
 import { loadCommand } from './commands/load.js';
+import { provisionCommand } from './commands/provision.js';
+import { guestCommand } from './commands/guest.js';
+import { hostCommand } from './commands/host.js';
+import { vmCommand } from './commands/vm.js';
 import { statusCommand } from './commands/status.js';
 import { upCommand } from './commands/up.js';
 
@@ -29,7 +33,19 @@ export function buildProgram(): Command {
   program.addCommand(statusCommand());
   program.addCommand(loadCommand());
 
-  for (const command of program.commands) command.exitOverride();
+  program.commandsGroup('Host (hypervisor):');
+  program.addCommand(hostCommand());
+  program.addCommand(vmCommand());
+
+  program.commandsGroup('Guest (inside a VM):');
+  program.addCommand(guestCommand());
+  program.addCommand(provisionCommand());
+
+  const exitOverrideAll = (command: Command) => {
+    command.exitOverride();
+    for (const sub of command.commands) exitOverrideAll(sub as Command);
+  };
+  for (const command of program.commands) exitOverrideAll(command as Command);
   return program;
 }
 

@@ -1,7 +1,12 @@
 import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ConfigError, ServerError } from '../errors.js';
-import { generatePassword, nativePasswordHash, adminAccountSql } from '../mariadb/accounts.js';
+import {
+  NATIVE_PASSWORD_HASH_PATTERN,
+  adminAccountSql,
+  generatePassword,
+  nativePasswordHash,
+} from '../mariadb/accounts.js';
 import { locateMariadb, type MariadbBinaries } from '../mariadb/binaries.js';
 import { stateLayout, DEFAULT_STATE_DIR, type StateLayout } from '../mariadb/layout.js';
 import { createLocalKeys, keyFilePath, readFilekey, verifyLocalKeys } from '../mariadb/keystore.js';
@@ -29,9 +34,24 @@ export interface UpOptions {
   readonly filekeyPath?: string | undefined;
   /** Server profile of a new state directory; default `hardened`. */
   readonly profile?: ProfileName | undefined;
+  /** Address to listen on; default 127.0.0.1, then the recorded one. */
+  readonly bindAddress?: string | undefined;
+  /**
+   * Extra administrator accounts for remote hosts, created with the data directory and
+   * required to use TLS. Only their password hashes are passed.
+   */
+  readonly remoteAdmins?: readonly RemoteAdminAccount[] | undefined;
   readonly startTimeoutMs?: number | undefined;
   /** Called with a short description of each step. */
   readonly onStep?: ((step: string) => void) | undefined;
+}
+
+/** An administrator account reached over the network, given by its password hash. */
+export interface RemoteAdminAccount {
+  readonly user: string;
+  readonly host: string;
+  /** mysql_native_password hash (`*` and 40 hex digits). */
+  readonly passwordHash: string;
 }
 
 /** What {@link up} started, and how to connect to it. */
@@ -66,6 +86,7 @@ export async function up(options: UpOptions = {}): Promise<LocalServerInfo> {
   const step = options.onStep ?? (() => undefined);
   const layout = stateLayout(options.dir ?? DEFAULT_STATE_DIR);
   validatePort(options.port);
+  validateRemoteAdmins(options.remoteAdmins ?? []);
 
   const binaries = await locateMariadb();
   const kind = await classifyStateDir(layout);
@@ -91,11 +112,11 @@ export async function up(options: UpOptions = {}): Promise<LocalServerInfo> {
     created = true;
   }
 
-  manifest = await applyPort(layout, manifest, options.port);
+  manifest = await applyPlacement(layout, manifest, options);
   await writeOptionFiles(layout, manifest);
 
   if (!manifest.initialized) {
-    manifest = await initializeDataDir(layout, manifest, binaries, step);
+    manifest = await initializeDataDir(layout, manifest, binaries, step, options.remoteAdmins);
   }
 
   step('comparing key check values');
@@ -122,6 +143,25 @@ function validatePort(port: number | undefined) {
   if (port === undefined) return;
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     throw new ConfigError('INVALID_OPTION', `--port ${port} is not a TCP port (1 to 65535)`);
+  }
+}
+
+function validateRemoteAdmins(accounts: readonly RemoteAdminAccount[]) {
+  for (const account of accounts) {
+    if (!/^[A-Za-z0-9_]{1,32}$/.test(account.user) || !/^[A-Za-z0-9_.:%-]{1,255}$/.test(account.host)) {
+      throw new ConfigError(
+        'INVALID_OPTION',
+        `remote administrator ${JSON.stringify(`${account.user}@${account.host}`)} is not USER@HOST`,
+        { hint: 'use letters, digits and _ for the user, and an address or host pattern' },
+      );
+    }
+    if (!NATIVE_PASSWORD_HASH_PATTERN.test(account.passwordHash)) {
+      throw new ConfigError(
+        'INVALID_OPTION',
+        `the password hash of ${account.user}@${account.host} is not a mysql_native_password hash`,
+        { hint: "expected '*' and 40 upper-case hex digits, as SELECT PASSWORD('...') prints" },
+      );
+    }
   }
 }
 
@@ -188,19 +228,21 @@ async function writeTlsMaterial(layout: StateLayout) {
   await writeNewFile(layout.clientKey, material.clientKey);
 }
 
-async function applyPort(layout: StateLayout, manifest: StateManifest, port: number | undefined) {
-  const wanted = port ?? manifest.port;
-  if (!(await isPortFree(wanted))) {
-    throw new ServerError('PORT_IN_USE', `port ${wanted} on 127.0.0.1 is in use`, {
+async function applyPlacement(layout: StateLayout, manifest: StateManifest, options: UpOptions) {
+  const wanted = options.port ?? manifest.port;
+  const bindAddress = options.bindAddress ?? manifest.bindAddress;
+  const host = bindAddress ?? '127.0.0.1';
+  if (!(await isPortFree(wanted, host))) {
+    throw new ServerError('PORT_IN_USE', `port ${wanted} on ${host} is in use`, {
       hint:
-        port === undefined
+        options.port === undefined
           ? `another program took the recorded port; pass --port with a free one`
           : 'stop the program that uses it, or choose another --port',
     });
   }
-  if (wanted === manifest.port) return manifest;
+  if (wanted === manifest.port && bindAddress === manifest.bindAddress) return manifest;
 
-  const updated = { ...manifest, port: wanted };
+  const updated = { ...manifest, port: wanted, bindAddress };
   await writeManifest(layout, updated);
   return updated;
 }
@@ -212,6 +254,7 @@ async function writeOptionFiles(layout: StateLayout, manifest: StateManifest) {
     keyFile: keyFilePath(layout, { filekeyPath: manifest.filekeyPath }),
     filekeyPath: manifest.filekeyPath,
     runAsRoot: process.getuid?.() === 0,
+    bindAddress: manifest.bindAddress,
   });
   const header = `Generated by mariadb-tdx (${manifest.profile} profile) on every start; edits are replaced.`;
   await writeFileAtomic(layout.serverOptionFile, renderOptionFile('mariadbd', options, header));
@@ -228,6 +271,7 @@ async function initializeDataDir(
   manifest: StateManifest,
   binaries: MariadbBinaries,
   step: (step: string) => void,
+  remoteAdmins: readonly RemoteAdminAccount[] = [],
 ): Promise<StateManifest> {
   if (await pathExists(layout.dataDir)) {
     throw new ServerError(
@@ -246,11 +290,11 @@ async function initializeDataDir(
 
   step('creating the admin account (TLS required)');
   const password = (await readFile(layout.adminPasswordFile, 'utf8')).trim();
-  await runBootstrapSql(
-    binaries,
-    layout,
-    adminAccountSql(manifest.adminUser, nativePasswordHash(password)),
-  );
+  let accountSql = adminAccountSql(manifest.adminUser, nativePasswordHash(password));
+  for (const remote of remoteAdmins) {
+    accountSql += adminAccountSql(remote.user, remote.passwordHash, [remote.host]);
+  }
+  await runBootstrapSql(binaries, layout, accountSql);
 
   const initialized = { ...manifest, initialized: true };
   await writeManifest(layout, initialized);

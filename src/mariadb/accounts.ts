@@ -23,6 +23,9 @@ export function generatePassword(length = 32): string {
   return chars.join('');
 }
 
+/** Matches a mysql_native_password hash as {@link nativePasswordHash} writes it. */
+export const NATIVE_PASSWORD_HASH_PATTERN = /^\*[0-9A-F]{40}$/;
+
 /** Computes the mysql_native_password hash `*HEX(SHA1(SHA1(password)))`. */
 export function nativePasswordHash(password: string): string {
   const inner = createHash('sha1').update(password, 'utf8').digest();
@@ -41,9 +44,13 @@ export const ADMIN_HOSTS = ['127.0.0.1', '::1'] as const;
  * SQL that creates an administrator who must connect with TLS. It carries only the password
  * hash, so the statement can be run in bootstrap mode without the password reaching any file.
  */
-export function adminAccountSql(user: string, passwordHash: string): string {
+export function adminAccountSql(
+  user: string,
+  passwordHash: string,
+  hosts: readonly string[] = ADMIN_HOSTS,
+): string {
   const statements = ['FLUSH PRIVILEGES;'];
-  for (const host of ADMIN_HOSTS) {
+  for (const host of hosts) {
     const account = `${quoteSqlString(user)}@${quoteSqlString(host)}`;
     statements.push(
       `CREATE USER ${account} IDENTIFIED BY PASSWORD ${quoteSqlString(passwordHash)} REQUIRE SSL;`,

@@ -28,6 +28,8 @@ export interface ServerOptionInputs {
   readonly keyFile: string;
   readonly filekeyPath?: string | undefined;
   readonly runAsRoot: boolean;
+  /** Address mariadbd listens on; default 127.0.0.1. */
+  readonly bindAddress?: string | undefined;
 }
 
 /** Returns the `[mariadbd]` options of a profile, in the order they are written. */
@@ -42,13 +44,22 @@ export function serverOptions(profile: ProfileName, inputs: ServerOptionInputs):
   ];
 }
 
-function placementOptions({ layout, port, runAsRoot }: ServerOptionInputs): ServerOption[] {
+function placementOptions(inputs: ServerOptionInputs): ServerOption[] {
+  const { layout, port, runAsRoot } = inputs;
+  const bindAddress = inputs.bindAddress ?? '127.0.0.1';
   const options: ServerOption[] = [
     { name: 'datadir', value: layout.dataDir },
     { name: 'socket', value: layout.socket },
     { name: 'pid_file', value: layout.pidFile },
     { name: 'port', value: port },
-    { name: 'bind_address', value: '127.0.0.1', reason: 'a local server listens on loopback only' },
+    {
+      name: 'bind_address',
+      value: bindAddress,
+      reason:
+        bindAddress === '127.0.0.1'
+          ? 'a local server listens on loopback only'
+          : 'clients reach this server over the network; accounts and the profile require TLS',
+    },
     {
       name: 'tmpdir',
       value: layout.tmpDir,

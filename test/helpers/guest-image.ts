@@ -1,0 +1,168 @@
+import { createHash } from 'node:crypto';
+import { copyFile, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { isProcessAlive } from '../../src/util/process.js';
+import { runTool } from '../../src/vm/tools.js';
+
+/**
+ * A small Debian 12 guest for the end-to-end VM tests: debootstrap on the host (the only step
+ * that downloads anything, from the Debian archive), an ext4 image made with `mke2fs -d` (no
+ * loop mounts), converted to qcow2, and the Debian kernel and initrd for direct kernel boot.
+ * The guest itself needs no network: MariaDB, cloud-init and OpenSSH are in the image.
+ */
+export interface GuestImage {
+  readonly baseImage: string;
+  readonly kernel: string;
+  readonly initrd: string;
+  readonly cmdline: string;
+  /** True when this call built the image; false when it came from the cache. */
+  readonly built: boolean;
+  readonly buildSeconds: number;
+}
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Git-ignored cache of built images, keyed by the inputs of the build. */
+export const GUEST_IMAGE_CACHE = process.env.MARIADB_TDX_IMAGE_CACHE ?? join(repoRoot, '.cache', 'vm-image');
+
+const SUITE = 'bookworm';
+const MIRROR = 'http://deb.debian.org/debian';
+// python3-cffi-backend is named because debootstrap does not resolve the virtual packages
+// python3-cryptography depends on.
+const PACKAGES = [
+  'linux-image-amd64',
+  'systemd-sysv',
+  'udev',
+  'kmod',
+  'iproute2',
+  'ifupdown',
+  'isc-dhcp-client',
+  'procps',
+  'cloud-init',
+  'python3-cffi-backend',
+  'openssh-server',
+  'mariadb-server',
+  'mariadb-client',
+];
+const IMAGE_SIZE = '3G';
+// Bump when the steps below change, so that cached images are rebuilt.
+const RECIPE_VERSION = 1;
+
+export const GUEST_CMDLINE = 'console=ttyS0 root=/dev/vda rw';
+
+/** Returns the cached image, building it first when the inputs changed or it never existed. */
+export async function ensureGuestImage(log: (line: string) => void = () => undefined): Promise<GuestImage> {
+  const key = createHash('sha256')
+    .update(JSON.stringify({ SUITE, MIRROR, PACKAGES, IMAGE_SIZE, RECIPE_VERSION }))
+    .digest('hex')
+    .slice(0, 16);
+  const dir = join(GUEST_IMAGE_CACHE, key);
+  const image: Omit<GuestImage, 'built' | 'buildSeconds'> = {
+    baseImage: join(dir, 'base.qcow2'),
+    kernel: join(dir, 'vmlinuz'),
+    initrd: join(dir, 'initrd.img'),
+    cmdline: GUEST_CMDLINE,
+  };
+
+  const marker = join(dir, 'complete.json');
+  const cached = await readMarker(marker);
+  if (cached) return { ...image, built: false, buildSeconds: cached.buildSeconds };
+
+  await mkdir(GUEST_IMAGE_CACHE, { recursive: true });
+  const lock = `${dir}.lock`;
+  if (!(await tryLock(lock))) return { ...image, ...(await waitForOtherBuild(marker)), built: false };
+  try {
+    const started = Date.now();
+    await buildImage(dir, log);
+    const buildSeconds = (Date.now() - started) / 1000;
+    await writeFile(marker, JSON.stringify({ buildSeconds, packages: PACKAGES }, null, 2));
+    return { ...image, built: true, buildSeconds };
+  } finally {
+    await rm(lock, { recursive: true, force: true });
+  }
+}
+
+async function buildImage(dir: string, log: (line: string) => void) {
+  const work = `${dir}.build-${process.pid}`;
+  const root = join(work, 'root');
+  await rm(work, { recursive: true, force: true });
+  await mkdir(work, { recursive: true });
+  try {
+    log(`debootstrap ${SUITE} (first stage)`);
+    await run('debootstrap', ['--foreign', '--variant=minbase', `--include=${PACKAGES.join(',')}`, SUITE, root, MIRROR]);
+    // No documentation in the image, and no services started inside the chroot.
+    await writeFile(
+      join(root, 'etc/dpkg/dpkg.cfg.d/01-mariadb-tdx-nodoc'),
+      ['/usr/share/doc/*', '/usr/share/man/*', '/usr/share/info/*'].map((p) => `path-exclude=${p}`).join('\n') + '\n',
+    );
+    await writeFile(join(root, 'usr/sbin/policy-rc.d'), '#!/bin/sh\nexit 101\n', { mode: 0o755 });
+    log('debootstrap (second stage in the chroot)');
+    await run('chroot', [root, '/debootstrap/debootstrap', '--second-stage']);
+    await rm(join(root, 'usr/sbin/policy-rc.d'));
+    await rm(join(root, 'var/cache/apt/archives'), { recursive: true, force: true });
+    await mkdir(join(root, 'var/cache/apt/archives/partial'), { recursive: true });
+
+    const boot = await readdir(join(root, 'boot'));
+    const kernel = boot.find((name) => name.startsWith('vmlinuz-'));
+    const initrd = boot.find((name) => name.startsWith('initrd.img-'));
+    if (!kernel || !initrd) throw new Error(`no kernel or initrd in ${root}/boot: ${boot.join(', ')}`);
+
+    log('mke2fs -d (ext4 image without loop mounts) and qemu-img convert');
+    const raw = join(work, 'disk.raw');
+    await run('mke2fs', ['-q', '-t', 'ext4', '-d', root, '-L', 'vmroot', raw, IMAGE_SIZE]);
+    await run('qemu-img', ['convert', '-O', 'qcow2', raw, join(work, 'base.qcow2')]);
+    await copyFile(join(root, 'boot', kernel), join(work, 'vmlinuz'));
+    await copyFile(join(root, 'boot', initrd), join(work, 'initrd.img'));
+    await rm(root, { recursive: true, force: true });
+    await rm(raw);
+
+    await rm(dir, { recursive: true, force: true });
+    await rename(work, dir);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+async function run(command: string, args: string[]) {
+  const result = await runTool(command, args, { timeoutMs: 30 * 60 * 1000 });
+  if (result.code !== 0) {
+    const tail = (result.stderr || result.stdout).trim().split('\n').slice(-15).join('\n');
+    throw new Error(`${command} ${args.slice(0, 3).join(' ')} failed (${result.code}):\n${tail}`);
+  }
+}
+
+async function readMarker(path: string): Promise<{ buildSeconds: number } | undefined> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as { buildSeconds: number };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Takes the build lock; a lock left by a process that no longer runs is taken over. */
+async function tryLock(path: string): Promise<boolean> {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await mkdir(path);
+      await writeFile(join(path, 'pid'), String(process.pid));
+      return true;
+    } catch {
+      const owner = Number(await readFile(join(path, 'pid'), 'utf8').catch(() => '0'));
+      if (owner > 0 && isProcessAlive(owner)) return false;
+      await rm(path, { recursive: true, force: true });
+    }
+  }
+  return false;
+}
+
+async function waitForOtherBuild(marker: string): Promise<{ buildSeconds: number }> {
+  const deadline = Date.now() + 30 * 60 * 1000;
+  while (Date.now() < deadline) {
+    const done = await readMarker(marker);
+    if (done) return done;
+    await sleep(2000);
+  }
+  throw new Error(`another process did not finish building ${dirname(marker)} within 30 minutes`);
+}
