@@ -1,9 +1,8 @@
 /**
  * Base class of every error that mariadb-tdx raises on purpose.
  *
- * `code` is stable and meant for programs; `message` names the value that failed; `hint` says
- * what the user can do next. Messages and hints never contain key material, passwords or SQL
- * parameters.
+ * `code` is stable and meant for programs. `message` names the value that failed, and `hint`
+ * tells the user what to do next. Neither contains key material, passwords or SQL parameters.
  */
 export class MariadbTdxError extends Error {
   readonly code: string;

@@ -28,10 +28,15 @@ export {
 export type { KeyRing } from './mariadb/keys.js';
 export { generateTlsMaterial, summarizeCertificate } from './mariadb/tls.js';
 export type { TlsMaterial, TlsMaterialOptions, CertificateSummary } from './mariadb/tls.js';
-export { serverOptions, renderOptionFile, PROFILE_NAMES } from './mariadb/profile.js';
+export {
+  serverOptions,
+  renderOptionFile,
+  profileTmpDir,
+  PROFILE_NAMES,
+} from './mariadb/profile.js';
 export type { ProfileName, ServerOption, ServerOptionInputs } from './mariadb/profile.js';
-export { stateLayout, DEFAULT_STATE_DIR } from './mariadb/layout.js';
-export type { StateLayout } from './mariadb/layout.js';
+export { stateLayout, chooseTmpDir, DEFAULT_STATE_DIR } from './mariadb/layout.js';
+export type { StateLayout, TmpDirChoice } from './mariadb/layout.js';
 export { connect } from './mariadb/connection.js';
 export type { Connection, ConnectionOptions } from './mariadb/connection.js';
 

@@ -12,7 +12,7 @@ export function parseInteger(min: number, max: number) {
   };
 }
 
-/** The state directory: --dir, else MARIADB_TDX_DIR, else `.mariadb-tdx`. */
+/** Returns the default state directory: MARIADB_TDX_DIR, else `.mariadb-tdx`. */
 export function defaultStateDir(): string {
   return process.env.MARIADB_TDX_DIR || DEFAULT_STATE_DIR;
 }

@@ -110,7 +110,7 @@ export function validateBankingRows(rows: number) {
 /**
  * Generates the banking data set: the fixed customers, then `rows` generated customers with
  * distinct names, emails, phone numbers, addresses and account numbers. Every fourth generated
- * customer holds a second account.
+ * customer has a second account.
  */
 export function generateBanking(options: BankingOptions = {}): BankingData {
   const rows = options.rows ?? DEFAULT_BANKING_ROWS;

@@ -20,6 +20,8 @@ export async function localConnectionOptions(
     user: manifest.adminUser,
     password: password.trim(),
     ca,
+    // The plain profile exists only as a benchmark baseline and has no TLS at all.
+    plainText: manifest.profile === 'plain',
   };
 }
 
@@ -58,8 +60,9 @@ export function renderClientOptionFile(
     `port = ${manifest.port}`,
     `user = ${manifest.adminUser}`,
     `password = ${password}`,
-    `ssl-ca = ${layout.caCert}`,
-    'ssl-verify-server-cert',
+    ...(manifest.profile === 'plain'
+      ? ['skip-ssl']
+      : [`ssl-ca = ${layout.caCert}`, 'ssl-verify-server-cert']),
     '',
   ].join('\n');
 }

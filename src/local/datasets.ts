@@ -4,7 +4,7 @@ import { DatasetError } from '../errors.js';
 import type { StateLayout } from '../mariadb/layout.js';
 import { isErrno, writeFileAtomic } from '../util/fs.js';
 
-/** What a state directory records about a loaded data set, enough to regenerate its values. */
+/** Parameters of a loaded data set, recorded in the state directory so that its values can be regenerated. */
 export interface DatasetRecord {
   readonly name: 'banking';
   readonly rows: number;

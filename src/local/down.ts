@@ -14,7 +14,7 @@ export interface DownOptions {
   readonly timeoutMs?: number | undefined;
 }
 
-/** What {@link down} did. */
+/** Result of {@link down}. */
 export interface DownResult {
   readonly dir: string;
   /** Pid of the server that was stopped, or undefined when none was running. */
@@ -63,7 +63,7 @@ export async function down(options: DownOptions = {}): Promise<DownResult> {
       });
     }
     await rm(layout.root, { recursive: true, force: true });
-    await rm(layout.tmpDir, { recursive: true, force: true });
+    if (layout.ramTmpDir) await rm(layout.ramTmpDir, { recursive: true, force: true });
     if (!layout.socket.startsWith(layout.root)) await rm(layout.socket, { force: true });
   }
 

@@ -20,7 +20,7 @@ export interface StateManifest {
   readonly initialized: boolean;
 }
 
-/** What a directory holds from the point of view of `up`. */
+/** Kind of a directory, from the point of view of `up`. */
 export type StateDirKind = 'missing' | 'empty' | 'ours' | 'foreign';
 
 /** Tells whether a directory is absent, empty, a mariadb-tdx state directory, or anything else. */

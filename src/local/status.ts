@@ -41,7 +41,7 @@ export interface StatusReport {
   readonly tls: TlsSummary | undefined;
   /** Plain statements about what this setup does not protect. */
   readonly notes: readonly string[];
-  /** Why the server runs but could not be queried. */
+  /** Reason the running server could not be queried. */
   readonly problem?: string;
 }
 
@@ -82,7 +82,7 @@ export async function status(options: { dir?: string | undefined } = {}): Promis
     connection = await connectLocal(layout.root);
   } catch (error) {
     if (!(error instanceof DatabaseError)) throw error;
-    // The process runs but does not answer; report what the process table shows.
+    // The process runs but rejects or ignores connections, so report what /proc shows.
     const started = await readProcessStartTime(pid);
     return {
       ...base,

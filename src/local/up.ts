@@ -1,16 +1,16 @@
 import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ConfigError, ServerError } from '../errors.js';
-import {
-  NATIVE_PASSWORD_HASH_PATTERN,
-  adminAccountSql,
-  generatePassword,
-  nativePasswordHash,
-} from '../mariadb/accounts.js';
+import { generatePassword, nativePasswordHash, adminAccountSql } from '../mariadb/accounts.js';
 import { locateMariadb, type MariadbBinaries } from '../mariadb/binaries.js';
 import { stateLayout, DEFAULT_STATE_DIR, type StateLayout } from '../mariadb/layout.js';
 import { createLocalKeys, keyFilePath, readFilekey, verifyLocalKeys } from '../mariadb/keystore.js';
-import { renderOptionFile, serverOptions, type ProfileName } from '../mariadb/profile.js';
+import {
+  profileTmpDir,
+  renderOptionFile,
+  serverOptions,
+  type ProfileName,
+} from '../mariadb/profile.js';
 import {
   installDataDir,
   readServerPid,
@@ -22,6 +22,11 @@ import { generateTlsMaterial } from '../mariadb/tls.js';
 import { findFreePort, isPortFree } from '../util/net.js';
 import { pathExists, writeFileAtomic, writeNewFile } from '../util/fs.js';
 import { connectLocal, renderClientOptionFile } from './client.js';
+import {
+  remoteAdminSql,
+  validateRemoteAdmins,
+  type RemoteAdminAccount,
+} from './remote-admins.js';
 import { classifyStateDir, readManifest, writeManifest, type StateManifest } from './manifest.js';
 
 /** Options of {@link up}. */
@@ -34,27 +39,19 @@ export interface UpOptions {
   readonly filekeyPath?: string | undefined;
   /** Server profile of a new state directory; default `hardened`. */
   readonly profile?: ProfileName | undefined;
-  /** Address to listen on; default 127.0.0.1, then the recorded one. */
-  readonly bindAddress?: string | undefined;
-  /**
-   * Extra administrator accounts for remote hosts, created with the data directory and
-   * required to use TLS. Only their password hashes are passed.
-   */
-  readonly remoteAdmins?: readonly RemoteAdminAccount[] | undefined;
   readonly startTimeoutMs?: number | undefined;
   /** Called with a short description of each step. */
   readonly onStep?: ((step: string) => void) | undefined;
+  /** Address to listen on; default 127.0.0.1, then the recorded one. */
+  readonly bindAddress?: string | undefined;
+  /**
+   * Administrator accounts for remote hosts, created with the data directory and required to
+   * use TLS. Only their password hashes are passed.
+   */
+  readonly remoteAdmins?: readonly RemoteAdminAccount[] | undefined;
 }
 
-/** An administrator account reached over the network, given by its password hash. */
-export interface RemoteAdminAccount {
-  readonly user: string;
-  readonly host: string;
-  /** mysql_native_password hash (`*` and 40 hex digits). */
-  readonly passwordHash: string;
-}
-
-/** What {@link up} started, and how to connect to it. */
+/** Connection details of the server that {@link up} started. */
 export interface LocalServerInfo {
   readonly dir: string;
   readonly profile: ProfileName;
@@ -106,13 +103,15 @@ export async function up(options: UpOptions = {}): Promise<LocalServerInfo> {
     if (runningPid !== undefined) {
       return describe(layout, manifest, binaries, runningPid, { created, alreadyRunning: true });
     }
+    manifest = await applyPlacement(layout, manifest, options);
   } else {
+    const port = options.port ?? (await findFreePort());
+    await ensurePortFree(port, options.bindAddress, false);
     step('creating state directory, keys and TLS material');
-    manifest = await createState(layout, options);
+    manifest = await createState(layout, options, port);
     created = true;
   }
 
-  manifest = await applyPlacement(layout, manifest, options);
   await writeOptionFiles(layout, manifest);
 
   if (!manifest.initialized) {
@@ -121,9 +120,9 @@ export async function up(options: UpOptions = {}): Promise<LocalServerInfo> {
 
   step('comparing key check values');
   await verifyLocalKeys(layout, { filekeyPath: manifest.filekeyPath });
-  await mkdir(layout.tmpDir, { recursive: true, mode: 0o700 });
+  await mkdir(profileTmpDir(manifest.profile, layout).path, { recursive: true, mode: 0o700 });
 
-  step(`starting mariadbd on 127.0.0.1:${manifest.port}`);
+  step(`starting mariadbd on ${manifest.bindAddress ?? '127.0.0.1'}:${manifest.port}`);
   const pid = spawnServer(binaries, layout);
   await waitForServer(
     pid,
@@ -143,25 +142,6 @@ function validatePort(port: number | undefined) {
   if (port === undefined) return;
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     throw new ConfigError('INVALID_OPTION', `--port ${port} is not a TCP port (1 to 65535)`);
-  }
-}
-
-function validateRemoteAdmins(accounts: readonly RemoteAdminAccount[]) {
-  for (const account of accounts) {
-    if (!/^[A-Za-z0-9_]{1,32}$/.test(account.user) || !/^[A-Za-z0-9_.:%-]{1,255}$/.test(account.host)) {
-      throw new ConfigError(
-        'INVALID_OPTION',
-        `remote administrator ${JSON.stringify(`${account.user}@${account.host}`)} is not USER@HOST`,
-        { hint: 'use letters, digits and _ for the user, and an address or host pattern' },
-      );
-    }
-    if (!NATIVE_PASSWORD_HASH_PATTERN.test(account.passwordHash)) {
-      throw new ConfigError(
-        'INVALID_OPTION',
-        `the password hash of ${account.user}@${account.host} is not a mysql_native_password hash`,
-        { hint: "expected '*' and 40 upper-case hex digits, as SELECT PASSWORD('...') prints" },
-      );
-    }
   }
 }
 
@@ -186,11 +166,14 @@ async function prepareExisting(layout: StateLayout, options: UpOptions) {
   return manifest;
 }
 
-async function createState(layout: StateLayout, options: UpOptions): Promise<StateManifest> {
+async function createState(
+  layout: StateLayout,
+  options: UpOptions,
+  port: number,
+): Promise<StateManifest> {
   const filekeyPath = options.filekeyPath ? resolve(options.filekeyPath) : undefined;
   if (filekeyPath) await readFilekey(filekeyPath);
 
-  const port = options.port ?? (await findFreePort());
   await mkdir(layout.root, { recursive: true, mode: 0o700 });
   await chmod(layout.root, 0o700);
   for (const dir of [layout.keysDir, layout.tlsDir, layout.secretsDir, layout.logDir]) {
@@ -205,6 +188,7 @@ async function createState(layout: StateLayout, options: UpOptions): Promise<Sta
     format: 1,
     profile: options.profile ?? 'hardened',
     port,
+    bindAddress: options.bindAddress,
     adminUser: ADMIN_USER,
     filekeyPath,
     createdAt: new Date().toISOString(),
@@ -228,21 +212,23 @@ async function writeTlsMaterial(layout: StateLayout) {
   await writeNewFile(layout.clientKey, material.clientKey);
 }
 
-async function applyPlacement(layout: StateLayout, manifest: StateManifest, options: UpOptions) {
-  const wanted = options.port ?? manifest.port;
-  const bindAddress = options.bindAddress ?? manifest.bindAddress;
+async function ensurePortFree(port: number, bindAddress: string | undefined, recorded: boolean) {
   const host = bindAddress ?? '127.0.0.1';
-  if (!(await isPortFree(wanted, host))) {
-    throw new ServerError('PORT_IN_USE', `port ${wanted} on ${host} is in use`, {
-      hint:
-        options.port === undefined
-          ? `another program took the recorded port; pass --port with a free one`
-          : 'stop the program that uses it, or choose another --port',
-    });
-  }
-  if (wanted === manifest.port && bindAddress === manifest.bindAddress) return manifest;
+  if (await isPortFree(port, host)) return;
+  throw new ServerError('PORT_IN_USE', `port ${port} on ${host} is in use`, {
+    hint: recorded
+      ? 'another program took the recorded port; pass --port with a free one'
+      : 'stop the program that uses it, or choose another --port',
+  });
+}
 
-  const updated = { ...manifest, port: wanted, bindAddress };
+async function applyPlacement(layout: StateLayout, manifest: StateManifest, options: UpOptions) {
+  const requested = options.port ?? manifest.port;
+  const bindAddress = options.bindAddress ?? manifest.bindAddress;
+  await ensurePortFree(requested, bindAddress, options.port === undefined);
+  if (requested === manifest.port && bindAddress === manifest.bindAddress) return manifest;
+
+  const updated = { ...manifest, port: requested, bindAddress };
   await writeManifest(layout, updated);
   return updated;
 }
@@ -283,18 +269,18 @@ async function initializeDataDir(
 
   step('verifying keys before the first write');
   await verifyLocalKeys(layout, { filekeyPath: manifest.filekeyPath });
-  await mkdir(layout.tmpDir, { recursive: true, mode: 0o700 });
+  await mkdir(profileTmpDir(manifest.profile, layout).path, { recursive: true, mode: 0o700 });
 
   step('creating the encrypted system tables (mariadb-install-db)');
   await installDataDir(binaries, layout);
 
   step('creating the admin account (TLS required)');
   const password = (await readFile(layout.adminPasswordFile, 'utf8')).trim();
-  let accountSql = adminAccountSql(manifest.adminUser, nativePasswordHash(password));
-  for (const remote of remoteAdmins) {
-    accountSql += adminAccountSql(remote.user, remote.passwordHash, [remote.host]);
-  }
-  await runBootstrapSql(binaries, layout, accountSql);
+  const hash = nativePasswordHash(password);
+  const requireTls = manifest.profile !== 'plain';
+  const sql =
+    adminAccountSql(manifest.adminUser, hash, requireTls) + remoteAdminSql(remoteAdmins, requireTls);
+  await runBootstrapSql(binaries, layout, sql);
 
   const initialized = { ...manifest, initialized: true };
   await writeManifest(layout, initialized);

@@ -41,19 +41,22 @@ export function quoteSqlString(value: string): string {
 export const ADMIN_HOSTS = ['127.0.0.1', '::1'] as const;
 
 /**
- * SQL that creates an administrator who must connect with TLS. It carries only the password
+ * SQL that creates an administrator who must connect with TLS, unless `requireTls` is false
+ * (only for servers without TLS, such as benchmark baselines). It carries only the password
  * hash, so the statement can be run in bootstrap mode without the password reaching any file.
  */
 export function adminAccountSql(
   user: string,
   passwordHash: string,
+  requireTls = true,
   hosts: readonly string[] = ADMIN_HOSTS,
 ): string {
   const statements = ['FLUSH PRIVILEGES;'];
+  const require = requireTls ? ' REQUIRE SSL' : '';
   for (const host of hosts) {
     const account = `${quoteSqlString(user)}@${quoteSqlString(host)}`;
     statements.push(
-      `CREATE USER ${account} IDENTIFIED BY PASSWORD ${quoteSqlString(passwordHash)} REQUIRE SSL;`,
+      `CREATE USER ${account} IDENTIFIED BY PASSWORD ${quoteSqlString(passwordHash)}${require};`,
       `GRANT ALL PRIVILEGES ON *.* TO ${account} WITH GRANT OPTION;`,
     );
   }

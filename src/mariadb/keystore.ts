@@ -14,7 +14,7 @@ import {
 } from './keys.js';
 import type { StateLayout } from './layout.js';
 
-/** Where the keys of a local server live and how they are protected on disk. */
+/** Key protection of a local server on disk. */
 export interface LocalKeyOptions {
   /** File holding the passphrase that encrypts the key file; unset keeps the key file in clear. */
   readonly filekeyPath?: string | undefined;

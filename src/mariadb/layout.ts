@@ -39,15 +39,13 @@ export interface StateLayout {
   readonly pidFile: string;
   readonly socket: string;
   readonly filesDir: string;
-  readonly tmpDir: string;
-  readonly tmpDirOnRam: boolean;
+  /** Private directory under /dev/shm, or undefined when the system has no /dev/shm. */
+  readonly ramTmpDir: string | undefined;
+  /** Directory inside the state directory, on the same disk as the data. */
+  readonly diskTmpDir: string;
 }
 
-/**
- * Derives the layout of a state directory. tmpdir goes to a private directory under /dev/shm
- * when it exists, because MariaDB 10.11 leaves internal temporary tables unencrypted and RAM
- * is the one place where they never reach a disk.
- */
+/** Derives the layout of a state directory. */
 export function stateLayout(dir: string): StateLayout {
   const root = resolve(dir);
   const rootHash = createHash('sha256').update(root).digest('hex').slice(0, 12);
@@ -57,8 +55,6 @@ export function stateLayout(dir: string): StateLayout {
     socketInRoot.length <= MAX_SOCKET_PATH
       ? socketInRoot
       : join('/tmp', `mariadb-tdx-${rootHash}.sock`);
-  const tmpDirOnRam = existsSync('/dev/shm');
-  const tmpDir = tmpDirOnRam ? join('/dev/shm', `mariadb-tdx-${rootHash}`) : join(root, 'tmp');
 
   return {
     root,
@@ -87,7 +83,25 @@ export function stateLayout(dir: string): StateLayout {
     pidFile: join(runDir, 'mariadbd.pid'),
     socket,
     filesDir: join(root, 'files'),
-    tmpDir,
-    tmpDirOnRam,
+    ramTmpDir: existsSync('/dev/shm') ? join('/dev/shm', `mariadb-tdx-${rootHash}`) : undefined,
+    diskTmpDir: join(root, 'tmp'),
   };
+}
+
+/** A server's tmpdir and whether it is RAM-backed. */
+export interface TmpDirChoice {
+  readonly path: string;
+  readonly onRam: boolean;
+}
+
+/**
+ * Chooses tmpdir. The hardened and plain profiles use RAM where the system has it, because
+ * MariaDB 10.11 leaves internal temporary tables unencrypted and RAM is the one place where
+ * they never reach a disk. The baseline keeps tmpdir on disk, as the configuration it stands
+ * for does.
+ */
+export function chooseTmpDir(layout: StateLayout, ramPreferred: boolean): TmpDirChoice {
+  if (ramPreferred && layout.ramTmpDir !== undefined)
+    return { path: layout.ramTmpDir, onRam: true };
+  return { path: layout.diskTmpDir, onRam: false };
 }

@@ -1,4 +1,4 @@
-import type { StateLayout } from './layout.js';
+import { chooseTmpDir, type StateLayout, type TmpDirChoice } from './layout.js';
 
 /**
  * Server configurations that mariadb-tdx writes.
@@ -35,17 +35,24 @@ export interface ServerOptionInputs {
 /** Returns the `[mariadbd]` options of a profile, in the order they are written. */
 export function serverOptions(profile: ProfileName, inputs: ServerOptionInputs): ServerOption[] {
   return [
-    ...placementOptions(inputs),
+    ...placementOptions(profile, inputs),
     ...loggingOptions(profile, inputs.layout),
     ...keyManagementOptions(profile, inputs),
+    ...storageOptions(profile),
     ...encryptionOptions(profile),
     ...tlsOptions(profile, inputs.layout),
     ...hardeningOptions(profile, inputs.layout),
   ];
 }
 
-function placementOptions(inputs: ServerOptionInputs): ServerOption[] {
+/** Returns the tmpdir a profile uses in a state directory. */
+export function profileTmpDir(profile: ProfileName, layout: StateLayout): TmpDirChoice {
+  return chooseTmpDir(layout, profile !== 'baseline');
+}
+
+function placementOptions(profile: ProfileName, inputs: ServerOptionInputs): ServerOption[] {
   const { layout, port, runAsRoot } = inputs;
+  const tmpDir = profileTmpDir(profile, layout);
   const bindAddress = inputs.bindAddress ?? '127.0.0.1';
   const options: ServerOption[] = [
     { name: 'datadir', value: layout.dataDir },
@@ -62,10 +69,10 @@ function placementOptions(inputs: ServerOptionInputs): ServerOption[] {
     },
     {
       name: 'tmpdir',
-      value: layout.tmpDir,
-      reason: layout.tmpDirOnRam
+      value: tmpDir.path,
+      reason: tmpDir.onRam
         ? 'RAM-backed: internal temporary tables are not encrypted by MariaDB 10.11'
-        : 'no /dev/shm on this system: internal temporary tables can reach the disk in clear',
+        : 'on disk: internal temporary tables reach the disk in clear',
     },
     { name: 'character_set_server', value: 'utf8mb4' },
   ];
@@ -130,6 +137,24 @@ function keyManagementOptions(profile: ProfileName, inputs: ServerOptionInputs):
   return options;
 }
 
+// Storage layout of the hardened profile; `plain` keeps it so that benchmarks compare the same
+// server with and without encryption.
+function storageOptions(profile: ProfileName): ServerOption[] {
+  if (profile === 'baseline') return [];
+  return [
+    {
+      name: 'innodb_undo_tablespaces',
+      value: 3,
+      reason: 'undo records leave ibdata1 for their own encrypted tablespaces',
+    },
+    {
+      name: 'innodb_immediate_scrub_data_uncompressed',
+      value: 'ON',
+      reason: 'freed pages are zeroed instead of keeping old rows',
+    },
+  ];
+}
+
 function encryptionOptions(profile: ProfileName): ServerOption[] {
   if (profile === 'plain') return [];
 
@@ -147,16 +172,6 @@ function encryptionOptions(profile: ProfileName): ServerOption[] {
       reason: 'covers the system and undo tablespaces and rejects ENCRYPTED=NO',
     },
     ...common,
-    {
-      name: 'innodb_undo_tablespaces',
-      value: 3,
-      reason: 'undo records leave ibdata1 for their own encrypted tablespaces',
-    },
-    {
-      name: 'innodb_immediate_scrub_data_uncompressed',
-      value: 'ON',
-      reason: 'freed pages are zeroed instead of keeping old rows',
-    },
     { name: 'encrypt_tmp_files', value: 'ON', reason: 'filesort and binlog cache spill files' },
     { name: 'encrypt_tmp_disk_tables', value: 'ON' },
     { name: 'aria_encrypt_tables', value: 'ON' },

@@ -56,8 +56,8 @@ export async function readProcessStartTime(pid: number): Promise<Date | undefine
       readFile(`/proc/${pid}/stat`, 'utf8'),
       readFile('/proc/uptime', 'utf8'),
     ]);
-    // Field 22 (starttime) counts clock ticks since boot; fields after the command name are
-    // separated by spaces, and the name itself may contain spaces, hence the split at ')'.
+    // Field 22 (starttime) counts clock ticks since boot. The command name in field 2 may
+    // contain spaces, so the fields are split after its closing ')'.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const startTicks = Number(fields[19]);
     // /proc reports times in USER_HZ units, which the Linux ABI fixes at 100 per second.

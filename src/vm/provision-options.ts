@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { ConfigError } from '../errors.js';
-import type { RemoteAdminAccount } from '../local/up.js';
+import type { RemoteAdminAccount } from '../local/remote-admins.js';
 
 /** Parses `--remote-admin USER@HOST` with the hash read from `--remote-admin-hash-file`. */
 export async function parseRemoteAdmin(

@@ -217,7 +217,7 @@ describe.skipIf(!available)('restarting a local server', () => {
     expect((await readFile(layout.keyCheckFile)).equals(checkBefore)).toBe(true);
   });
 
-  it('refuses to start with a tampered key file and leaves it as it was', async () => {
+  it('rejects a tampered key file unchanged', async () => {
     await down({ dir: server.dir });
     const layout = stateLayout(server.dir);
     const original = await readFile(layout.keyFile, 'utf8');
