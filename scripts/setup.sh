@@ -19,6 +19,19 @@ test_packages=(
   gdb
   sysbench
   ripgrep
+  # The VM tests: a Debian guest built with debootstrap, booted under QEMU (TCG), a cloud-init
+  # seed ISO, libvirt domains through a private libvirtd, and the libvirt XML schema check.
+  qemu-system-x86
+  qemu-utils
+  debootstrap
+  e2fsprogs
+  genisoimage
+  libxml2-utils
+  libvirt-clients
+  libvirt-daemon
+  libvirt-daemon-driver-qemu
+  util-linux
+  iproute2
 )
 
 packages=("${runtime_packages[@]}")

@@ -11,7 +11,7 @@ export interface PlantedValue {
   readonly customerId: number;
 }
 
-/** What {@link plantCustomers} inserted. */
+/** Values and customer ids that {@link plantCustomers} inserted. */
 export interface PlantResult {
   readonly values: readonly PlantedValue[];
   readonly customerIds: readonly number[];
@@ -60,6 +60,19 @@ export async function plantCustomers(connection: Connection, count: number): Pro
   return { values, customerIds };
 }
 
+/**
+ * Generates values shaped like planted ones that are never inserted anywhere. A search that
+ * finds one of them reports a false positive, so they serve as the negative control.
+ */
+export function controlValues(count: number): string[] {
+  const values: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const customer = randomCustomer();
+    values.push(customer.name, customer.email, customer.phone, customer.iban);
+  }
+  return values;
+}
+
 async function ensureSchema(connection: Connection) {
   const rows = (await connection.query(
     'SELECT COUNT(*) AS n FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?',
@@ -85,7 +98,9 @@ function randomCustomer() {
 }
 
 function randomToken(length: number): string {
-  return [...randomBytes(length)].map((byte) => TOKEN_LETTERS[byte % TOKEN_LETTERS.length]).join('');
+  return [...randomBytes(length)]
+    .map((byte) => TOKEN_LETTERS[byte % TOKEN_LETTERS.length])
+    .join('');
 }
 
 function randomDigits(length: number): string {

@@ -32,8 +32,13 @@ export function validateRemoteAdmins(accounts: readonly RemoteAdminAccount[]) {
 }
 
 /** SQL that creates the remote administrators, each for its one host. */
-export function remoteAdminSql(accounts: readonly RemoteAdminAccount[], requireTls: boolean): string {
+export function remoteAdminSql(
+  accounts: readonly RemoteAdminAccount[],
+  requireTls: boolean,
+): string {
   return accounts
-    .map((account) => adminAccountSql(account.user, account.passwordHash, requireTls, [account.host]))
+    .map((account) =>
+      adminAccountSql(account.user, account.passwordHash, requireTls, [account.host]),
+    )
     .join('');
 }

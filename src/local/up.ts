@@ -22,11 +22,7 @@ import { generateTlsMaterial } from '../mariadb/tls.js';
 import { findFreePort, isPortFree } from '../util/net.js';
 import { pathExists, writeFileAtomic, writeNewFile } from '../util/fs.js';
 import { connectLocal, renderClientOptionFile } from './client.js';
-import {
-  remoteAdminSql,
-  validateRemoteAdmins,
-  type RemoteAdminAccount,
-} from './remote-admins.js';
+import { remoteAdminSql, validateRemoteAdmins, type RemoteAdminAccount } from './remote-admins.js';
 import { classifyStateDir, readManifest, writeManifest, type StateManifest } from './manifest.js';
 
 /** Options of {@link up}. */
@@ -279,7 +275,8 @@ async function initializeDataDir(
   const hash = nativePasswordHash(password);
   const requireTls = manifest.profile !== 'plain';
   const sql =
-    adminAccountSql(manifest.adminUser, hash, requireTls) + remoteAdminSql(remoteAdmins, requireTls);
+    adminAccountSql(manifest.adminUser, hash, requireTls) +
+    remoteAdminSql(remoteAdmins, requireTls);
   await runBootstrapSql(binaries, layout, sql);
 
   const initialized = { ...manifest, initialized: true };

@@ -33,12 +33,14 @@ function lastLines(text: string, count: number): string {
 
 /**
  * Creates the system tables with `mariadb-install-db` under the server's own option file, so
- * that they are encrypted from the first page. No test database is created.
+ * that they are encrypted from the first page. No test database is created. Accounts use IP
+ * addresses only, so the host name need not resolve (fresh VMs often lack an /etc/hosts entry).
  */
 export async function installDataDir(binaries: MariadbBinaries, layout: StateLayout) {
   const result = await run(binaries.installDb, [
     `--defaults-file=${layout.serverOptionFile}`,
     '--skip-test-db',
+    '--skip-name-resolve',
   ]);
   if (result.code !== 0) {
     const log = await readLastLines(layout.errorLog, ERROR_LOG_TAIL_LINES);

@@ -3,8 +3,8 @@ import { createHash } from 'node:crypto';
 /**
  * Lines a guest writes to its serial console so that the host can follow provisioning without
  * a network path: progress, the guest's own check, the public CA certificate of its MariaDB,
- * and the final result. Each line starts with this prefix; payloads that could contain line
- * breaks are base64, and the certificate carries its SHA-256 so a garbled line is ignored.
+ * and the final result. Each line starts with this prefix. Payloads that could contain line
+ * breaks are base64, and the certificate carries its SHA-256, so a garbled line is ignored.
  */
 export const ANNOUNCE_PREFIX = 'mariadb-tdx-guest:';
 
@@ -64,7 +64,10 @@ function parseLine(line: string): GuestAnnouncement | undefined {
 
 function parseJson(payload: string): GuestAnnouncement | undefined {
   try {
-    return { type: 'guest-check', report: JSON.parse(Buffer.from(payload, 'base64').toString('utf8')) };
+    return {
+      type: 'guest-check',
+      report: JSON.parse(Buffer.from(payload, 'base64').toString('utf8')),
+    };
   } catch {
     return undefined;
   }

@@ -7,7 +7,12 @@ export type VmRunState = 'running' | 'paused' | 'stopped' | 'missing';
 /** Memory dump formats of QEMU's `dump-guest-memory` that make sense for a Linux guest. */
 export type DumpFormat = 'elf' | 'kdump-zlib' | 'kdump-lzo' | 'kdump-snappy';
 
-export const DUMP_FORMATS: readonly DumpFormat[] = ['elf', 'kdump-zlib', 'kdump-lzo', 'kdump-snappy'];
+export const DUMP_FORMATS: readonly DumpFormat[] = [
+  'elf',
+  'kdump-zlib',
+  'kdump-lzo',
+  'kdump-snappy',
+];
 
 /** Progress of a running dump, in bytes of guest memory. */
 export interface DumpProgress {
@@ -15,7 +20,7 @@ export interface DumpProgress {
   readonly total: number;
 }
 
-/** What the host can do to a VM; implemented over virsh and over QMP. */
+/** Operations of the host on a VM, implemented over virsh and over QMP. */
 export interface VmBackend {
   /** Defines (libvirt) and starts the VM. */
   start(record: VmRecord, layout: VmLayout): Promise<void>;

@@ -3,7 +3,7 @@ import { LibvirtBackend } from './libvirt-backend.js';
 import { QemuBackend } from './qemu-backend.js';
 import type { VmRecord } from './registry.js';
 
-/** The backend that runs a VM, from its record. */
+/** Returns the backend that runs a VM, from its record. */
 export function backendFor(record: VmRecord): VmBackend {
   return record.backend === 'qemu' ? new QemuBackend() : new LibvirtBackend(record.connect);
 }

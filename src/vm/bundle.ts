@@ -39,9 +39,13 @@ export async function buildGuestBundle(options: GuestBundleOptions): Promise<str
   const root = packageRoot();
   const nodeBinary = resolve(options.nodeBinary ?? process.execPath);
   if (!(await pathExists(join(root, 'dist', 'cli', 'main.js')))) {
-    throw new VmError('TOOL_FAILED', `${root}/dist is missing, so there is nothing to copy into the guest`, {
-      hint: 'build the package first: npm run build',
-    });
+    throw new VmError(
+      'TOOL_FAILED',
+      `${root}/dist is missing, so there is nothing to copy into the guest`,
+      {
+        hint: 'build the package first: npm run build',
+      },
+    );
   }
 
   const packages = await productionPackages(root);
@@ -56,7 +60,9 @@ export async function buildGuestBundle(options: GuestBundleOptions): Promise<str
     await stageBundle(staging, root, nodeBinary, packages);
     const tar = await locateTool('tar');
     const partial = `${target}.${process.pid}.partial`;
-    await runToolChecked(tar, ['-czf', partial, '-C', staging, '.'], { what: 'tar of the guest bundle' });
+    await runToolChecked(tar, ['-czf', partial, '-C', staging, '.'], {
+      what: 'tar of the guest bundle',
+    });
     await rename(partial, target);
   } finally {
     await rm(staging, { recursive: true, force: true });
@@ -97,7 +103,8 @@ async function productionPackages(root: string): Promise<Map<string, string>> {
   const queue: { name: string; from: string; parentTarget: string }[] = [];
   const enqueue = async (dir: string, parentTarget: string) => {
     const manifest = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as PackageJson;
-    for (const name of Object.keys(manifest.dependencies ?? {})) queue.push({ name, from: dir, parentTarget });
+    for (const name of Object.keys(manifest.dependencies ?? {}))
+      queue.push({ name, from: dir, parentTarget });
     for (const name of Object.keys(manifest.optionalDependencies ?? {})) {
       queue.push({ name, from: dir, parentTarget });
     }
@@ -146,7 +153,9 @@ async function bundleKey(root: string, nodeBinary: string, packages: ReadonlyMap
 }
 
 async function hashTree(hash: ReturnType<typeof createHash>, dir: string) {
-  for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) =>
+    a.name.localeCompare(b.name),
+  )) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) await hashTree(hash, path);
     else {

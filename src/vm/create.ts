@@ -2,7 +2,6 @@ import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DEFAULT_BANKING_SEED } from '../dataset/banking.js';
 import { generatePassword, nativePasswordHash } from '../mariadb/accounts.js';
-import { ConfigError } from '../errors.js';
 import { pathExists, writeNewFile } from '../util/fs.js';
 import { backendFor } from './backends.js';
 import { buildGuestBundle } from './bundle.js';
@@ -10,23 +9,19 @@ import { renderDomainXml } from './domain-xml.js';
 import { VmError } from './errors.js';
 import { createOverlay, requireQcow2 } from './image.js';
 import { domainName, validateVmName, vmLayout, type VmLayout } from './layout.js';
-import {
-  chooseAccelerator,
-  chooseFirmware,
-  chooseHostPorts,
-  chooseVsock,
-  GUEST_MARIADB_PORT,
-  GUEST_SSH_PORT,
-  parseQuoteService,
-  randomMac,
-  requireTdxHost,
-} from './machine.js';
+import { GUEST_MARIADB_PORT, requireTdxHost } from './machine.js';
+import { buildRecord, buildSpec } from './create-spec.js';
 import { buildQemuArgs } from './qemu-args.js';
 import { finishGuest } from './guest-link.js';
-import { listVmNames, serializeSpec, writeVmRecord, type VmBackendName, type VmRecord } from './registry.js';
+import { listVmNames, writeVmRecord, type VmBackendName, type VmRecord } from './registry.js';
 import { renderSeedFiles, writeSeedIso } from './seed.js';
-import { USER_NET_HOST_ADDRESS, type Accelerator, type DirectBoot, type LibvirtDialect, type MachineSpec, type VmKind } from './spec.js';
-import { PRODUCTION_TD_POLICY, formatTdPolicy } from './td-policy.js';
+import {
+  USER_NET_HOST_ADDRESS,
+  type Accelerator,
+  type DirectBoot,
+  type LibvirtDialect,
+  type VmKind,
+} from './spec.js';
 import { Virsh } from './virsh.js';
 
 /** Options of {@link createVm}. */
@@ -65,7 +60,7 @@ export interface CreateVmOptions {
   readonly onStep?: ((step: string) => void) | undefined;
 }
 
-/** What {@link createVm} made. */
+/** Record, layout and definition of the VM that {@link createVm} made. */
 export interface CreateVmResult {
   readonly record: VmRecord;
   readonly layout: VmLayout;
@@ -74,17 +69,14 @@ export interface CreateVmResult {
   readonly dryRun: boolean;
 }
 
-export const DEFAULT_MEMORY_MIB = 2048;
-export const DEFAULT_CPUS = 2;
 export const DEFAULT_DATASET_ROWS = 1000;
 export const DEFAULT_READY_TIMEOUT_MS = 15 * 60 * 1000;
-const ADMIN_USER = 'admin';
 
 /**
- * Creates and starts a TD or a regular VM with MariaDB: a qcow2 overlay on the base image, a
- * cloud-init seed that provisions the hardened profile and the banking data, a libvirt domain
- * (or a QEMU process) with host-loopback port forwards to SSH and MariaDB, then waits until
- * the guest announces MariaDB ready and checks a verified TLS connection through the forward.
+ * Creates and starts a TD or a regular VM with MariaDB. It writes a qcow2 overlay on the base
+ * image, a cloud-init seed that provisions the hardened profile and the banking data, and a
+ * libvirt domain (or a QEMU process) with host-loopback port forwards to SSH and MariaDB. Then
+ * it waits until the guest announces MariaDB ready and checks a verified TLS connection.
  */
 export async function createVm(options: CreateVmOptions): Promise<CreateVmResult> {
   const step = options.onStep ?? (() => undefined);
@@ -103,7 +95,9 @@ export async function createVm(options: CreateVmOptions): Promise<CreateVmResult
   const definition =
     backendName === 'libvirt'
       ? renderDomainXml(spec, dialect)
-      : JSON.stringify(buildQemuArgs(spec, { qmpSocket: layout.qmpSocket, pidFile: layout.pidFile }, dialect));
+      : JSON.stringify(
+          buildQemuArgs(spec, { qmpSocket: layout.qmpSocket, pidFile: layout.pidFile }, dialect),
+        );
   if (dryRun) return { record, layout, definition, dryRun };
 
   await mkdir(layout.dir, { recursive: true, mode: 0o711 });
@@ -135,7 +129,12 @@ async function defaultName(root: string, kind: VmKind): Promise<string> {
   }
 }
 
-async function requireNewName(layout: VmLayout, backend: VmBackendName, connect: string | undefined, name: string) {
+async function requireNewName(
+  layout: VmLayout,
+  backend: VmBackendName,
+  connect: string | undefined,
+  name: string,
+) {
   if (await pathExists(layout.dir)) {
     throw new VmError('VM_EXISTS', `a VM named ${name} exists (${layout.dir})`, {
       hint: `choose another --name, or remove it first: mariadb-tdx vm rm ${name}`,
@@ -149,99 +148,6 @@ async function requireNewName(layout: VmLayout, backend: VmBackendName, connect:
       });
     }
   }
-}
-
-async function buildSpec(
-  options: CreateVmOptions,
-  layout: VmLayout,
-  name: string,
-  baseImage: string,
-  dialect: LibvirtDialect,
-  dryRun: boolean,
-): Promise<MachineSpec> {
-  const memoryMiB = options.memoryMiB ?? DEFAULT_MEMORY_MIB;
-  const cpus = options.cpus ?? DEFAULT_CPUS;
-  if (!Number.isInteger(memoryMiB) || memoryMiB < 512) {
-    throw new ConfigError('INVALID_OPTION', `--memory ${memoryMiB} is below 512 MiB`, { hint: 'MariaDB and the guest need at least 512 MiB' });
-  }
-  if (!Number.isInteger(cpus) || cpus < 1 || cpus > 256) {
-    throw new ConfigError('INVALID_OPTION', `--cpus ${cpus} is not from 1 to 256`);
-  }
-
-  const ports = await chooseHostPorts();
-  const firmware = await chooseFirmware(options.kind, options.firmware, dryRun);
-  const vsock = await chooseVsock(options.vsock ?? 'auto');
-  return {
-    name: domainName(name),
-    kind: options.kind,
-    accel: await chooseAccelerator(options.kind, options.accel ?? 'auto'),
-    memoryMiB,
-    cpus,
-    overlay: layout.overlay,
-    baseImage,
-    seedIso: layout.seedIso,
-    consoleLog: layout.consoleLog,
-    mac: randomMac(),
-    forwards: [
-      { service: 'ssh', hostPort: ports.ssh, guestPort: GUEST_SSH_PORT },
-      { service: 'mariadb', hostPort: ports.mariadb, guestPort: GUEST_MARIADB_PORT },
-    ],
-    egress: options.egress ?? true,
-    vsock,
-    vsockCid: vsock && options.backend === 'qemu' ? await freeVsockCid(options.vmRoot) : undefined,
-    firmware: options.kind === 'regular' ? firmware : undefined,
-    directBoot: options.directBoot,
-    td:
-      options.kind === 'td'
-        ? {
-            policy: PRODUCTION_TD_POLICY,
-            firmware: firmware!,
-            quoteGenerationService: parseQuoteService(options.qgs, dialect),
-          }
-        : undefined,
-  };
-}
-
-/** The lowest CID from 3 up that no other QEMU-backend VM of this directory uses. */
-async function freeVsockCid(root: string): Promise<number> {
-  const { readVmRecord } = await import('./registry.js');
-  const used = new Set<number>();
-  for (const other of await listVmNames(root)) {
-    const cid = (await readVmRecord(root, other).catch(() => undefined))?.spec.vsockCid;
-    if (cid !== undefined) used.add(cid);
-  }
-  let cid = 3;
-  while (used.has(cid)) cid++;
-  return cid;
-}
-
-function buildRecord(
-  options: CreateVmOptions,
-  spec: MachineSpec,
-  name: string,
-  backend: VmBackendName,
-  dialect: LibvirtDialect,
-): VmRecord {
-  const port = (service: 'ssh' | 'mariadb') => spec.forwards.find((f) => f.service === service)!.hostPort;
-  return {
-    tool: 'mariadb-tdx',
-    format: 1,
-    name,
-    kind: options.kind,
-    backend,
-    dialect,
-    connect: options.connect,
-    domain: spec.name,
-    accel: spec.accel,
-    memoryMiB: spec.memoryMiB,
-    cpus: spec.cpus,
-    baseImage: spec.baseImage,
-    ports: { ssh: port('ssh'), mariadb: port('mariadb') },
-    tdPolicy: spec.td ? formatTdPolicy(spec.td.policy) : undefined,
-    adminUser: ADMIN_USER,
-    createdAt: new Date().toISOString(),
-    spec: serializeSpec(spec),
-  };
 }
 
 async function prepareFiles(
@@ -258,7 +164,10 @@ async function prepareFiles(
   let bundle: string | undefined;
   if (options.bundle !== false) {
     step('packing Node.js and mariadb-tdx for the guest');
-    bundle = await buildGuestBundle({ nodeBinary: options.nodeBinary, cacheDir: join(layout.root, '.cache') });
+    bundle = await buildGuestBundle({
+      nodeBinary: options.nodeBinary,
+      cacheDir: join(layout.root, '.cache'),
+    });
   }
 
   step('writing the cloud-init seed');
@@ -268,7 +177,11 @@ async function prepareFiles(
     instanceId: `${record.domain}-${Date.now().toString(36)}`,
     mac: record.spec.mac,
     sshAuthorizedKeys: options.sshAuthorizedKeys ?? [],
-    remoteAdmin: { user: record.adminUser, host: USER_NET_HOST_ADDRESS, passwordHash: nativePasswordHash(password) },
+    remoteAdmin: {
+      user: record.adminUser,
+      host: USER_NET_HOST_ADDRESS,
+      passwordHash: nativePasswordHash(password),
+    },
     mariadbPort: GUEST_MARIADB_PORT,
     dataset: rows > 0 ? { rows, seed: options.datasetSeed ?? DEFAULT_BANKING_SEED } : undefined,
     bundle,

@@ -28,7 +28,7 @@ const builder = new XMLBuilder({
 
 /**
  * Renders the libvirt domain XML of a TD or a regular VM. Both kinds share every device, so the
- * regular VM is a fair control; a TD adds `<launchSecurity type='tdx'>` with its policy and
+ * regular VM is a fair control. A TD adds `<launchSecurity type='tdx'>` with its policy and
  * quote generation service, and loads TDVF as a read-only ROM.
  *
  * The user-mode network card goes through `<qemu:commandline>`, because libvirt's own
@@ -69,7 +69,11 @@ export function renderDomainXml(spec: MachineSpec, dialect: LibvirtDialect): str
   domain.devices = devicesElement(spec);
   if (spec.td) {
     if (dialect === 'canonical') domain.allowReboot = { '@_value': 'no' };
-    domain.launchSecurity = launchSecurityElement(spec.td.policy, spec.td.quoteGenerationService, dialect);
+    domain.launchSecurity = launchSecurityElement(
+      spec.td.policy,
+      spec.td.quoteGenerationService,
+      dialect,
+    );
   }
   domain['qemu:commandline'] = {
     'qemu:arg': qemuNetworkArgs(spec).map((value) => ({ '@_value': value })),
@@ -171,7 +175,7 @@ function quoteServiceElement(service: QuoteGenerationService, dialect: LibvirtDi
     : { SocketAddress: { '@_type': 'unix', '@_path': service.path } };
 }
 
-/** The QEMU arguments that add the user-mode network card with the port forwards. */
+/** Returns the QEMU arguments that add the user-mode network card with the port forwards. */
 export function qemuNetworkArgs(spec: MachineSpec): string[] {
   return [
     '-netdev',

@@ -1,6 +1,6 @@
 import { stat, statfs, unlink } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { isErrno, pathExists } from '../util/fs.js';
+import { pathExists } from '../util/fs.js';
 import { DUMP_FORMATS, type DumpFormat, type DumpProgress } from './backend.js';
 import { backendFor } from './backends.js';
 import { VmError } from './errors.js';
@@ -20,7 +20,7 @@ export interface DumpVmOptions {
   readonly onProgress?: ((progress: DumpProgress) => void) | undefined;
 }
 
-/** What {@link dumpVm} wrote. */
+/** Summary of the dump file that {@link dumpVm} wrote. */
 export interface DumpResult {
   readonly vm: string;
   readonly kind: VmRecord['kind'];
@@ -31,9 +31,10 @@ export interface DumpResult {
   readonly tdPolicy?: string | undefined;
 }
 
-// Beyond RAM, an ELF dump holds notes, program headers and ROM regions.
+// Beyond RAM, an ELF dump contains notes, program headers and ROM regions.
 const ELF_OVERHEAD_BYTES = 64 * 1024 * 1024;
 const NO_SPACE = /No space left on device|ENOSPC|File too large|EFBIG/i;
+const NEARLY_FULL_BYTES = 1024 * 1024;
 
 /**
  * Writes a host-side memory dump of a running VM: `virsh dump --memory-only` or QMP
@@ -47,12 +48,18 @@ export async function dumpVm(options: DumpVmOptions): Promise<DumpResult> {
   const file = resolve(options.output);
   const format = options.format ?? 'elf';
   if (!DUMP_FORMATS.includes(format)) {
-    throw new VmError('DUMP_FORMAT_UNSUPPORTED', `dump format ${format} is not one of ${DUMP_FORMATS.join(', ')}`);
+    throw new VmError(
+      'DUMP_FORMAT_UNSUPPORTED',
+      `dump format ${format} is not one of ${DUMP_FORMATS.join(', ')}`,
+    );
   }
 
   const state = await backend.state(record, layout);
   if (state !== 'running' && state !== 'paused') {
-    throw new VmError('VM_NOT_RUNNING', `${options.name} is ${state}; only a running VM has memory to dump`);
+    throw new VmError(
+      'VM_NOT_RUNNING',
+      `${options.name} is ${state}; only a running VM has memory to dump`,
+    );
   }
   await prepareOutput(file, options.force === true);
   if (format !== 'elf') await requireFormat(await backend.dumpFormats(record, layout), format);
@@ -62,7 +69,7 @@ export async function dumpVm(options: DumpVmOptions): Promise<DumpResult> {
   try {
     await backend.dump(record, layout, file, format, options.onProgress);
   } catch (error) {
-    throw await dumpFailure(file, error);
+    throw await dumpFailure(file, format, error);
   }
   const bytes = (await stat(file)).size;
   return {
@@ -79,7 +86,9 @@ export async function dumpVm(options: DumpVmOptions): Promise<DumpResult> {
 async function prepareOutput(file: string, force: boolean) {
   if (await pathExists(file)) {
     if (!force) {
-      throw new VmError('DUMP_EXISTS', `${file} exists`, { hint: 'choose another -o, or pass --force to replace it' });
+      throw new VmError('DUMP_EXISTS', `${file} exists`, {
+        hint: 'choose another -o, or pass --force to replace it',
+      });
     }
     await unlink(file);
   }
@@ -99,32 +108,51 @@ async function requireFormat(available: DumpFormat[], format: DumpFormat) {
 }
 
 async function requireSpace(file: string, memoryMiB: number) {
-  const fs = await statfs(dirname(file));
-  const free = fs.bavail * fs.bsize;
+  const free = (await freeBytes(dirname(file))) ?? Number.POSITIVE_INFINITY;
   const needed = memoryMiB * 1024 * 1024 + ELF_OVERHEAD_BYTES;
   if (free < needed) {
     throw new VmError(
       'DUMP_NO_SPACE',
       `${dirname(file)} has ${formatMiB(free)} free; an ELF dump of ${memoryMiB} MiB of guest memory needs about ${formatMiB(needed)}`,
-      { hint: 'write the dump to a larger file system, or use --format kdump-zlib, which compresses' },
+      {
+        hint: 'write the dump to a larger file system, or use --format kdump-zlib, which compresses',
+      },
     );
   }
 }
 
-async function dumpFailure(file: string, error: unknown): Promise<VmError> {
+/**
+ * Turns a failed dump into DUMP_NO_SPACE or DUMP_FAILED and removes the partial file. QEMU's
+ * message does not always carry the errno ("failed to write page data" for kdump formats), so
+ * a file system left with almost no free space also counts as out of space.
+ */
+async function dumpFailure(file: string, format: DumpFormat, error: unknown): Promise<VmError> {
+  const free = await freeBytes(dirname(file));
   const removed = await unlink(file).then(
     () => true,
-    (unlinkError: unknown) => !isErrno(unlinkError, 'ENOENT') && false,
+    () => false,
   );
   const message = error instanceof Error ? error.message : String(error);
   const note = removed ? '; the partial file was removed' : '';
-  if (NO_SPACE.test(message)) {
+  if (NO_SPACE.test(message) || (free !== undefined && free < NEARLY_FULL_BYTES)) {
     return new VmError('DUMP_NO_SPACE', `the dump to ${file} ran out of space: ${message}${note}`, {
-      hint: 'free space or choose another -o; --format kdump-zlib needs much less',
+      hint:
+        format === 'elf'
+          ? 'free space or choose another -o; --format kdump-zlib needs much less'
+          : 'free space or choose another -o',
       cause: error,
     });
   }
   return new VmError('DUMP_FAILED', `the dump to ${file} failed: ${message}${note}`, { cause: error });
+}
+
+async function freeBytes(dir: string): Promise<number | undefined> {
+  try {
+    const fs = await statfs(dir);
+    return fs.bavail * fs.bsize;
+  } catch {
+    return undefined;
+  }
 }
 
 function formatMiB(bytes: number): string {

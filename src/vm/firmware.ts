@@ -1,7 +1,7 @@
 import { access, constants } from 'node:fs/promises';
 
 /**
- * Where distributions install TDX-capable firmware (TDVF): Canonical's TDX stack
+ * Paths where distributions install TDX-capable firmware (TDVF): Canonical's TDX stack
  * (`/usr/share/ovmf/OVMF.tdx.fd`, and the PPA's OVMF.fd), Fedora (`OVMF.inteltdx.fd`).
  */
 export const TDVF_CANDIDATES = [
@@ -12,7 +12,9 @@ export const TDVF_CANDIDATES = [
 ] as const;
 
 /** Returns the first TDVF candidate that exists and is readable. */
-export async function findTdvf(candidates: readonly string[] = TDVF_CANDIDATES): Promise<string | undefined> {
+export async function findTdvf(
+  candidates: readonly string[] = TDVF_CANDIDATES,
+): Promise<string | undefined> {
   for (const candidate of candidates) {
     try {
       await access(candidate, constants.R_OK);

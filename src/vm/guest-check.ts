@@ -15,7 +15,7 @@ export interface GuestCheckItem {
   readonly expected: string;
 }
 
-/** What `guest check` found inside the VM it runs in. */
+/** Findings of `guest check` inside the VM it runs in. */
 export interface GuestCheckReport {
   /** True when the kernel runs as a TDX guest with memory encryption active. */
   readonly isTd: boolean;
@@ -24,7 +24,7 @@ export interface GuestCheckReport {
   readonly checks: readonly GuestCheckItem[];
 }
 
-/** Where the checks read from; tests point these at prepared files. */
+/** Files and readers the checks use; tests point them at prepared files. */
 export interface GuestCheckSources {
   readonly cpuinfo?: string | undefined;
   readonly tdxGuestDevice?: string | undefined;
@@ -60,18 +60,27 @@ export async function checkGuest(sources: GuestCheckSources = {}): Promise<Guest
   };
 }
 
-function tdDetected(cpuFlags: Set<string> | undefined, kernelLog: string | undefined): GuestCheckItem {
+function tdDetected(
+  cpuFlags: Set<string> | undefined,
+  kernelLog: string | undefined,
+): GuestCheckItem {
   const base = {
     id: 'td-detected' as const,
     title: 'TD detected',
     expected: "CPU flag tdx_guest and 'tdx: Guest detected' in the kernel log",
   };
   if (cpuFlags?.has('tdx_guest') || (kernelLog && TD_DETECTED_LOG.test(kernelLog))) {
-    const evidence = cpuFlags?.has('tdx_guest') ? 'CPU flag tdx_guest' : "kernel log 'tdx: Guest detected'";
+    const evidence = cpuFlags?.has('tdx_guest')
+      ? 'CPU flag tdx_guest'
+      : "kernel log 'tdx: Guest detected'";
     return { ...base, status: 'pass', observed: evidence };
   }
   if (cpuFlags === undefined && kernelLog === undefined) {
-    return { ...base, status: 'unknown', observed: 'neither /proc/cpuinfo nor the kernel log is readable' };
+    return {
+      ...base,
+      status: 'unknown',
+      observed: 'neither /proc/cpuinfo nor the kernel log is readable',
+    };
   }
   return { ...base, status: 'fail', observed: 'no tdx_guest CPU flag: this is not a TD' };
 }
@@ -104,7 +113,11 @@ async function tdxGuestDevice(path: string): Promise<GuestCheckItem> {
   };
   try {
     const info = await stat(path);
-    return { ...base, status: info.isCharacterDevice() ? 'pass' : 'fail', observed: `${path} exists` };
+    return {
+      ...base,
+      status: info.isCharacterDevice() ? 'pass' : 'fail',
+      observed: `${path} exists`,
+    };
   } catch {
     return { ...base, status: 'fail', observed: `${path} does not exist` };
   }
@@ -130,12 +143,17 @@ async function quoteInterface(reportDir: string): Promise<GuestCheckItem> {
   try {
     await mkdir(probe);
   } catch (error) {
-    const reason = isErrno(error, 'EACCES') || isErrno(error, 'EPERM') ? 'run as root' : String(error);
+    const reason =
+      isErrno(error, 'EACCES') || isErrno(error, 'EPERM') ? 'run as root' : String(error);
     return { ...base, status: 'unknown', observed: `cannot create a report directory (${reason})` };
   }
   try {
     const provider = (await readFile(join(probe, 'provider'), 'utf8')).trim();
-    return { ...base, status: provider === 'tdx_guest' ? 'pass' : 'fail', observed: `provider ${provider}` };
+    return {
+      ...base,
+      status: provider === 'tdx_guest' ? 'pass' : 'fail',
+      observed: `provider ${provider}`,
+    };
   } catch {
     return { ...base, status: 'fail', observed: 'the report directory has no provider' };
   } finally {

@@ -44,15 +44,23 @@ export async function finishGuest(
  * Opens a TLS connection to a VM's MariaDB through its host-loopback port forward, verified
  * against the CA certificate the guest announced.
  */
-export async function connectVm(record: VmRecord, layout: VmLayout, database?: string): Promise<Connection> {
+export async function connectVm(
+  record: VmRecord,
+  layout: VmLayout,
+  database?: string,
+): Promise<Connection> {
   let ca: string;
   try {
     ca = await readFile(layout.guestCa, 'utf8');
   } catch (error) {
-    throw new VmError('VM_STATE_INVALID', `${record.name} has no guest CA certificate yet (${layout.guestCa})`, {
-      hint: 'the guest has not reported ready; see its console log, or create it again',
-      cause: error,
-    });
+    throw new VmError(
+      'VM_STATE_INVALID',
+      `${record.name} has no guest CA certificate yet (${layout.guestCa})`,
+      {
+        hint: 'the guest has not reported ready; see its console log, or create it again',
+        cause: error,
+      },
+    );
   }
   const password = (await readFile(layout.adminPasswordFile, 'utf8')).trim();
   return connect({

@@ -60,7 +60,10 @@ export async function checkHost(options: HostCheckOptions = {}): Promise<HostChe
     await qemuSupport(),
     await libvirtSupport(options.connect),
     await tdvf(),
-    await quoteService(options.qgsSocket ?? DEFAULT_QGS_SOCKET, options.qgsVsockPort ?? DEFAULT_QGS_VSOCK_PORT),
+    await quoteService(
+      options.qgsSocket ?? DEFAULT_QGS_SOCKET,
+      options.qgsVsockPort ?? DEFAULT_QGS_VSOCK_PORT,
+    ),
     await vhostVsock(),
   ];
   return { tdxReady: checks.every((check) => check.status !== 'fail'), checks };
@@ -73,7 +76,7 @@ async function kvmDevice(): Promise<HostCheckItem> {
     title: 'KVM device',
     status: present ? 'pass' : 'fail',
     found: present ? '/dev/kvm' : '/dev/kvm missing',
-    needed: '/dev/kvm (kvm_intel loaded)',
+    needed: '/dev/kvm',
   };
 }
 
@@ -85,22 +88,26 @@ async function tdxModuleParameter(): Promise<HostCheckItem> {
     status: value === 'Y' ? 'pass' : 'fail',
     found:
       value === undefined
-        ? '/sys/module/kvm_intel/parameters/tdx missing (kernel without KVM TDX support, or kvm_intel not loaded)'
+        ? '/sys/module/kvm_intel/parameters/tdx missing'
         : `kvm_intel tdx=${value}`,
-    needed: 'kvm_intel tdx=Y (Linux 6.16+ or a TDX host kernel, kvm_intel.tdx=1)',
+    needed: 'kvm_intel tdx=Y (Linux 6.16+ or a TDX host kernel)',
   };
 }
 
 function tdxKernelLog(log: string | undefined): HostCheckItem {
   const finding = evaluateTdxKernelLog(log);
-  const base = { id: 'tdx-kernel-log', title: 'TDX module initialized', needed: "kernel log 'virt/tdx: module initialized'" };
+  const base = {
+    id: 'tdx-kernel-log',
+    title: 'TDX module initialized',
+    needed: "'virt/tdx: module initialized'",
+  };
   switch (finding.state) {
     case 'initialized':
       return { ...base, status: 'pass', found: finding.line ?? '' };
     case 'failed':
-      return { ...base, status: 'fail', found: `${finding.line} (check BIOS settings and the TDX module version)` };
+      return { ...base, status: 'fail', found: `${finding.line} (check the BIOS and TDX module)` };
     case 'absent':
-      return { ...base, status: 'fail', found: 'no TDX module messages in the kernel log' };
+      return { ...base, status: 'fail', found: 'no TDX module messages' };
     case 'unreadable':
       return { ...base, status: 'unknown', found: 'kernel log not readable (run as root)' };
   }
@@ -113,8 +120,8 @@ async function cpuFlag(): Promise<HostCheckItem> {
     id: 'cpu-flag',
     title: 'CPU reports TDX host platform',
     status: present ? 'pass' : 'fail',
-    found: present ? 'tdx_host_platform' : 'no tdx_host_platform flag in /proc/cpuinfo',
-    needed: 'CPU flag tdx_host_platform (TDX enabled in the BIOS)',
+    found: present ? 'tdx_host_platform' : 'no tdx_host_platform flag',
+    needed: 'tdx_host_platform (TDX on in the BIOS)',
   };
 }
 
@@ -122,15 +129,17 @@ async function qemuSupport(): Promise<HostCheckItem> {
   const base = {
     id: 'qemu',
     title: 'QEMU with TDX',
-    needed: `QEMU ${MIN_QEMU_TDX}+ or Canonical's TDX build (object tdx-guest)`,
+    needed: `${MIN_QEMU_TDX}+ or Canonical's TDX build`,
   };
   const qemu = await findExecutable('qemu-system-x86_64');
-  if (!qemu) return { ...base, status: 'fail', found: 'qemu-system-x86_64 not installed (apt-get install qemu-system-x86)' };
+  if (!qemu)
+    return { ...base, status: 'fail', found: 'not installed (apt-get install qemu-system-x86)' };
 
   const version = parseQemuVersion((await runTool(qemu, ['--version'])).stdout) ?? 'unknown';
   const objects = await runTool(qemu, ['-object', 'help']);
   const tdx = /^\s*tdx-guest\s*$/m.test(objects.stdout);
-  const hint = !tdx && compareVersions(version, MIN_QEMU_TDX) < 0 ? `, older than ${MIN_QEMU_TDX}` : '';
+  const hint =
+    !tdx && compareVersions(version, MIN_QEMU_TDX) < 0 ? `, older than ${MIN_QEMU_TDX}` : '';
   return {
     ...base,
     status: tdx ? 'pass' : 'fail',
@@ -142,28 +151,40 @@ async function libvirtSupport(connect: string | undefined): Promise<HostCheckIte
   const base = {
     id: 'libvirt',
     title: 'libvirt with TDX',
-    needed: `libvirt ${MIN_LIBVIRT_TDX}+ or Canonical's TDX build (launchSecurity tdx); optional with --qemu`,
+    needed: `${MIN_LIBVIRT_TDX}+ or Canonical's TDX build (optional with --qemu)`,
   };
   let virsh: Virsh;
   try {
     virsh = await Virsh.locate(connect);
   } catch {
-    return { ...base, status: 'warn', found: 'virsh not installed (apt-get install libvirt-clients libvirt-daemon-system); --qemu works without it' };
+    return {
+      ...base,
+      status: 'warn',
+      found: 'virsh not installed (apt-get install libvirt-clients)',
+    };
   }
 
   const daemon = await virsh.daemonVersion();
   if (daemon === undefined) {
-    return { ...base, status: 'warn', found: 'no libvirt daemon answers; --qemu works without it' };
+    return { ...base, status: 'warn', found: 'no libvirt daemon answers' };
   }
-  const caps = await virsh.run(['domcapabilities', '--virttype', 'kvm', '--arch', 'x86_64', '--machine', 'q35']);
+  const caps = await virsh.run([
+    'domcapabilities',
+    '--virttype',
+    'kvm',
+    '--arch',
+    'x86_64',
+    '--machine',
+    'q35',
+  ]);
   const tdx = caps.code === 0 && domainCapsSupportTdx(caps.stdout);
   const dialect = compareVersions(daemon, MIN_LIBVIRT_TDX) >= 0 ? 'upstream' : 'canonical';
   return {
     ...base,
     status: tdx ? 'pass' : 'warn',
     found: tdx
-      ? `libvirt ${daemon} supports launchSecurity tdx (use --dialect ${dialect})`
-      : `libvirt ${daemon} does not offer launchSecurity tdx here; --qemu may still work`,
+      ? `libvirt ${daemon} with launchSecurity tdx (--dialect ${dialect})`
+      : `libvirt ${daemon} without launchSecurity tdx`,
   };
 }
 
@@ -173,8 +194,8 @@ async function tdvf(): Promise<HostCheckItem> {
     id: 'tdvf',
     title: 'TDVF firmware',
     status: found ? 'pass' : 'fail',
-    found: found ? `${found} (TDX support of this build not verified)` : 'none of the usual paths exist',
-    needed: `one of ${TDVF_CANDIDATES.join(', ')}, or --firmware`,
+    found: found ? `${found} (TDX support not verified)` : `none of ${TDVF_CANDIDATES.join(', ')}`,
+    needed: 'a TDVF image, or --firmware',
   };
 }
 
@@ -182,16 +203,17 @@ async function quoteService(socket: string, vsockPort: number): Promise<HostChec
   const base = {
     id: 'qgs',
     title: 'quote generation service',
-    needed: `local socket ${socket} or a vsock listener on port ${vsockPort} (needed for quotes, not for launch)`,
+    needed: `${socket} or vsock port ${vsockPort} (for quotes only)`,
   };
-  if (await unixSocketAccepts(socket)) return { ...base, status: 'pass', found: `${socket} accepts connections` };
+  if (await unixSocketAccepts(socket))
+    return { ...base, status: 'pass', found: `${socket} accepts connections` };
 
   const ss = await findExecutable('ss');
   const listeners = ss ? await runTool(ss, ['-H', '-l', '--vsock']) : undefined;
   if (listeners?.code === 0 && vsockListening(listeners.stdout, vsockPort)) {
     return { ...base, status: 'pass', found: `vsock port ${vsockPort} is listening` };
   }
-  return { ...base, status: 'warn', found: `no service at ${socket} or on vsock port ${vsockPort}` };
+  return { ...base, status: 'warn', found: 'no local service answers' };
 }
 
 async function vhostVsock(): Promise<HostCheckItem> {
@@ -200,7 +222,7 @@ async function vhostVsock(): Promise<HostCheckItem> {
     id: 'vhost-vsock',
     title: 'vsock for guests',
     status: present ? 'pass' : 'warn',
-    found: present ? '/dev/vhost-vsock' : '/dev/vhost-vsock missing (modprobe vhost_vsock); VMs get no vsock CID',
-    needed: '/dev/vhost-vsock (guest vsock CIDs, agent traffic)',
+    found: present ? '/dev/vhost-vsock' : '/dev/vhost-vsock missing: VMs get no vsock CID',
+    needed: '/dev/vhost-vsock (modprobe vhost_vsock)',
   };
 }

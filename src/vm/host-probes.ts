@@ -2,10 +2,12 @@ import { readFile, stat } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 
 /** Kernel messages of the TDX host code (arch/x86/virt/vmx/tdx), old and new wording. */
-const TDX_INITIALIZED = /virt\/tdx: module initialized|TDX[- ]Module initialized|tdx: TDX module initialized/i;
-const TDX_FAILED = /virt\/tdx: module initialization failed|Failed to initialize TDX module|SEAMCALL.*failed/i;
+const TDX_INITIALIZED =
+  /virt\/tdx: module initialized|TDX[- ]Module initialized|tdx: TDX module initialized/i;
+const TDX_FAILED =
+  /virt\/tdx: module initialization failed|Failed to initialize TDX module|SEAMCALL.*failed/i;
 
-/** What the kernel log says about the TDX module. */
+/** State of the TDX module according to the kernel log. */
 export interface TdxKernelLogFinding {
   readonly state: 'initialized' | 'failed' | 'absent' | 'unreadable';
   /** The deciding line, when there is one. */
@@ -36,7 +38,7 @@ export async function readSysValue(path: string): Promise<string | undefined> {
   }
 }
 
-/** The CPU flags of the first processor in /proc/cpuinfo. */
+/** Reads the CPU flags of the first processor in /proc/cpuinfo. */
 export async function readCpuFlags(path = '/proc/cpuinfo'): Promise<Set<string> | undefined> {
   const text = await readSysValue(path);
   if (text === undefined) return undefined;
@@ -54,7 +56,7 @@ export async function isCharacterDevice(path: string): Promise<boolean> {
 
 /**
  * Tells whether a UNIX socket accepts connections. It connects and closes without sending a
- * byte, so the service sees only an empty connection.
+ * byte, so the service receives only an empty connection.
  */
 export function unixSocketAccepts(path: string, timeoutMs = 2000): Promise<boolean> {
   return new Promise((resolve) => {
@@ -79,6 +81,8 @@ export function vsockListening(ssOutput: string, port: number): boolean {
 
 /** Reads libvirt domain capabilities XML for a TDX launch security entry. */
 export function domainCapsSupportTdx(xml: string): boolean {
-  const launchSecurity = /<launchSecurity supported=['"]yes['"]>([\s\S]*?)<\/launchSecurity>/.exec(xml)?.[1];
+  const launchSecurity = /<launchSecurity supported=['"]yes['"]>([\s\S]*?)<\/launchSecurity>/.exec(
+    xml,
+  )?.[1];
   return launchSecurity !== undefined && /<value>tdx<\/value>/.test(launchSecurity);
 }

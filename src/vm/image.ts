@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { VmError } from './errors.js';
 import { lastLines, locateTool, runTool, runToolChecked } from './tools.js';
 
-/** What `qemu-img info` reports about an image. */
+/** Format, size and backing file of an image, from `qemu-img info`. */
 export interface ImageInfo {
   readonly path: string;
   readonly format: string;
@@ -24,12 +24,16 @@ export async function inspectImage(path: string): Promise<ImageInfo> {
   }
 
   const qemuImg = await locateTool('qemu-img');
-  // --force-share reads an image that a running VM holds open, as base images are.
+  // --force-share reads an image that a running VM keeps open, as base images are.
   const result = await runTool(qemuImg, ['info', '--output=json', '--force-share', absolute]);
   if (result.code !== 0) {
-    throw new VmError('IMAGE_NOT_QCOW2', `qemu-img cannot read ${absolute}: ${lastLines(result.stderr, 3)}`, {
-      hint: 'pass a qcow2 image, for example an Ubuntu or Debian cloud image',
-    });
+    throw new VmError(
+      'IMAGE_NOT_QCOW2',
+      `qemu-img cannot read ${absolute}: ${lastLines(result.stderr, 3)}`,
+      {
+        hint: 'pass a qcow2 image, for example an Ubuntu or Debian cloud image',
+      },
+    );
   }
 
   const info = JSON.parse(result.stdout) as {
@@ -45,15 +49,13 @@ export async function inspectImage(path: string): Promise<ImageInfo> {
   };
 }
 
-/** Checks that a base image is qcow2; IMAGE_NOT_QCOW2 says how to convert it. */
+/** Checks that a base image is qcow2; IMAGE_NOT_QCOW2 gives the command that converts it. */
 export async function requireQcow2(path: string): Promise<ImageInfo> {
   const info = await inspectImage(path);
   if (info.format !== 'qcow2') {
-    throw new VmError(
-      'IMAGE_NOT_QCOW2',
-      `image ${info.path} is ${info.format}, not qcow2`,
-      { hint: `convert it: qemu-img convert -O qcow2 ${info.path} ${info.path.replace(/\.[^./]+$/, '')}.qcow2` },
-    );
+    throw new VmError('IMAGE_NOT_QCOW2', `image ${info.path} is ${info.format}, not qcow2`, {
+      hint: `convert it: qemu-img convert -O qcow2 ${info.path} ${info.path.replace(/\.[^./]+$/, '')}.qcow2`,
+    });
   }
   return info;
 }

@@ -24,7 +24,7 @@ export function validateVmName(name: string): string {
   return name;
 }
 
-/** The directory that holds one subdirectory per VM: MARIADB_TDX_VM_DIR, else a default. */
+/** Returns the directory with one subdirectory per VM: MARIADB_TDX_VM_DIR, else a default. */
 export function defaultVmRoot(): string {
   const override = process.env.MARIADB_TDX_VM_DIR;
   if (override) return resolve(override);
@@ -78,7 +78,7 @@ export function vmLayout(root: string, name: string): VmLayout {
   };
 }
 
-/** The libvirt domain name of a VM. */
+/** Returns the libvirt domain name of a VM. */
 export function domainName(name: string): string {
   return `${DOMAIN_PREFIX}${name}`;
 }

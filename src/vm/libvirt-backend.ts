@@ -7,7 +7,7 @@ import { Virsh } from './virsh.js';
 
 const DUMP_TIMEOUT_MS = 60 * 60 * 1000;
 
-/** Runs VMs through `virsh` against a libvirt daemon (the system one unless --connect says otherwise). */
+/** Runs VMs through `virsh` against a libvirt daemon: the system one, or the --connect URI. */
 export class LibvirtBackend implements VmBackend {
   private virshPromise: Promise<Virsh> | undefined;
 
@@ -58,10 +58,9 @@ export class LibvirtBackend implements VmBackend {
   }
 
   async dumpFormats(record: VmRecord): Promise<DumpFormat[]> {
-    const caps = await (await this.virsh()).qmp<{ formats: string[] }>(
-      record.domain,
-      'query-dump-guest-memory-capability',
-    );
+    const caps = await (
+      await this.virsh()
+    ).qmp<{ formats: string[] }>(record.domain, 'query-dump-guest-memory-capability');
     return DUMP_FORMATS.filter((format) => caps.formats.includes(format));
   }
 
@@ -70,8 +69,16 @@ export class LibvirtBackend implements VmBackend {
     await (await this.virsh()).runChecked([...args, record.domain, file], DUMP_TIMEOUT_MS);
   }
 
-  async savePhysicalMemory(record: VmRecord, _layout: VmLayout, address: bigint, size: number, file: string) {
-    await (await this.virsh()).qmp(record.domain, 'pmemsave', { val: Number(address), size, filename: file });
+  async savePhysicalMemory(
+    record: VmRecord,
+    _layout: VmLayout,
+    address: bigint,
+    size: number,
+    file: string,
+  ) {
+    await (
+      await this.virsh()
+    ).qmp(record.domain, 'pmemsave', { val: Number(address), size, filename: file });
   }
 
   async vsockCid(record: VmRecord): Promise<number | undefined> {
@@ -83,7 +90,9 @@ export class LibvirtBackend implements VmBackend {
 /** Reads the CID libvirt assigned from a running domain's XML (`<cid auto='yes' address='3'/>`). */
 export function parseVsockCid(xml: string): number | undefined {
   const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@_' });
-  const parsed = parser.parse(xml) as { domain?: { devices?: { vsock?: { cid?: Record<string, string> } } } };
+  const parsed = parser.parse(xml) as {
+    domain?: { devices?: { vsock?: { cid?: Record<string, string> } } };
+  };
   const address = parsed.domain?.devices?.vsock?.cid?.['@_address'];
   const cid = address === undefined ? Number.NaN : Number(address);
   return Number.isInteger(cid) && cid >= 3 ? cid : undefined;

@@ -18,7 +18,7 @@ export interface VmListEntry {
   readonly tdPolicy: string | undefined;
   readonly accel: VmRecord['accel'];
   readonly guestReady: boolean;
-  /** Why the state is unknown, when it is. */
+  /** Reason the state is unknown, when it is. */
   readonly error?: string | undefined;
 }
 
@@ -40,7 +40,8 @@ async function describeVm(vmRoot: string, record: VmRecord): Promise<VmListEntry
   let error: string | undefined;
   try {
     state = await backend.state(record, layout);
-    if (state === 'running' || state === 'paused') vsockCid = await backend.vsockCid(record, layout);
+    if (state === 'running' || state === 'paused')
+      vsockCid = await backend.vsockCid(record, layout);
   } catch (caught) {
     error = caught instanceof Error ? caught.message : String(caught);
   }
@@ -60,7 +61,7 @@ async function describeVm(vmRoot: string, record: VmRecord): Promise<VmListEntry
   };
 }
 
-/** What {@link removeVm} did. */
+/** Domain and directory that {@link removeVm} removed. */
 export interface RemoveVmResult {
   readonly name: string;
   readonly domain: string;

@@ -13,7 +13,7 @@ import type { Accelerator, LibvirtDialect, QuoteGenerationService, VmKind } from
 export const GUEST_SSH_PORT = 22;
 export const GUEST_MARIADB_PORT = 3306;
 
-/** A locally administered unicast MAC in QEMU's 52:54:00 range. */
+/** Returns a random locally administered unicast MAC in QEMU's 52:54:00 range. */
 export function randomMac(): string {
   const tail = [...randomBytes(3)].map((byte) => byte.toString(16).padStart(2, '0'));
   return ['52', '54', '00', ...tail].join(':');
@@ -31,7 +31,10 @@ export async function chooseHostPorts(): Promise<{ ssh: number; mariadb: number 
  * Parses `--qgs`: `unix:/path`, `vsock:CID:PORT`, or nothing for the dialect's default
  * (upstream: libvirt's default socket; canonical: host CID 2, port 4050, where qgsd listens).
  */
-export function parseQuoteService(text: string | undefined, dialect: LibvirtDialect): QuoteGenerationService {
+export function parseQuoteService(
+  text: string | undefined,
+  dialect: LibvirtDialect,
+): QuoteGenerationService {
   if (text === undefined) {
     return dialect === 'upstream'
       ? { type: 'unix', path: DEFAULT_QGS_SOCKET }
@@ -47,11 +50,18 @@ export function parseQuoteService(text: string | undefined, dialect: LibvirtDial
 }
 
 /** Picks KVM or TCG: TDs need KVM; `auto` uses KVM when /dev/kvm exists. */
-export async function chooseAccelerator(kind: VmKind, requested: Accelerator | 'auto'): Promise<Accelerator> {
+export async function chooseAccelerator(
+  kind: VmKind,
+  requested: Accelerator | 'auto',
+): Promise<Accelerator> {
   if (kind === 'td' && requested === 'tcg') {
-    throw new ConfigError('INVALID_OPTION', '--accel tcg cannot run a TD: TDX needs KVM on a TDX host', {
-      hint: 'use --regular for a software-emulated VM',
-    });
+    throw new ConfigError(
+      'INVALID_OPTION',
+      '--accel tcg cannot run a TD: TDX needs KVM on a TDX host',
+      {
+        hint: 'use --regular for a software-emulated VM',
+      },
+    );
   }
   if (requested !== 'auto') return requested;
   return kind === 'td' || (await isCharacterDevice('/dev/kvm')) ? 'kvm' : 'tcg';
@@ -66,7 +76,11 @@ export async function chooseFirmware(
   if (requested !== undefined) {
     const path = resolve(requested);
     await access(path, constants.R_OK).catch((error: unknown) => {
-      throw new VmError('FIRMWARE_NOT_FOUND', `firmware ${path} does not exist or is not readable`, { cause: error });
+      throw new VmError(
+        'FIRMWARE_NOT_FOUND',
+        `firmware ${path} does not exist or is not readable`,
+        { cause: error },
+      );
     });
     return path;
   }
@@ -76,9 +90,13 @@ export async function chooseFirmware(
   if (found) return found;
   // A dry run still shows the XML, with the path the Canonical stack uses.
   if (dryRun) return TDVF_CANDIDATES[0];
-  throw new VmError('FIRMWARE_NOT_FOUND', `no TDVF firmware found in ${TDVF_CANDIDATES.join(', ')}`, {
-    hint: 'install the TDX-enabled OVMF of your distribution, or pass --firmware PATH',
-  });
+  throw new VmError(
+    'FIRMWARE_NOT_FOUND',
+    `no TDVF firmware found in ${TDVF_CANDIDATES.join(', ')}`,
+    {
+      hint: 'install the TDX-enabled OVMF of your distribution, or pass --firmware PATH',
+    },
+  );
 }
 
 /** Fails early with TDX_UNAVAILABLE when KVM on this host cannot run TDs. */
@@ -88,7 +106,9 @@ export async function requireTdxHost() {
     throw new VmError(
       'TDX_UNAVAILABLE',
       `TDX is not enabled in KVM on this host (/sys/module/kvm_intel/parameters/tdx is ${value ?? 'missing'})`,
-      { hint: 'run mariadb-tdx host check for details; --dry-run writes the TD definition without starting it' },
+      {
+        hint: 'run mariadb-tdx host check for details; --dry-run writes the TD definition without starting it',
+      },
     );
   }
 }

@@ -9,9 +9,13 @@ export async function parseRemoteAdmin(
 ): Promise<RemoteAdminAccount[]> {
   if (account === undefined && hashFile === undefined) return [];
   if (account === undefined || hashFile === undefined) {
-    throw new ConfigError('INVALID_OPTION', '--remote-admin and --remote-admin-hash-file go together', {
-      hint: 'pass both, or neither',
-    });
+    throw new ConfigError(
+      'INVALID_OPTION',
+      '--remote-admin and --remote-admin-hash-file go together',
+      {
+        hint: 'pass both, or neither',
+      },
+    );
   }
 
   const at = account.lastIndexOf('@');

@@ -30,7 +30,7 @@ export interface ProvisionOptions {
   readonly onStep?: ((step: string) => void) | undefined;
 }
 
-/** What {@link provision} set up. */
+/** Server, guest check and unit that {@link provision} set up. */
 export interface ProvisionResult {
   readonly server: LocalServerInfo;
   readonly guest: GuestCheckReport;
@@ -40,8 +40,8 @@ export interface ProvisionResult {
 }
 
 export const SYSTEMD_UNIT = 'mariadb-tdx.service';
-// Debian's MariaDB listens on port 3306 through socket activation as well as its service; the
-// sockets go first so that stopping the service does not start it again.
+// Debian's MariaDB listens on port 3306 through socket activation as well as its service. The
+// sockets go first, so stopping the service does not start it again.
 const DISTRO_UNITS = ['mariadb.socket', 'mariadb-extra.socket', 'mariadb.service', 'mysql.service'];
 
 /**
@@ -71,7 +71,9 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionRes
       onStep: step,
     });
 
-    const datasetLoaded = options.dataset ? await loadDatasetOnce(options.dir, options.dataset, step) : false;
+    const datasetLoaded = options.dataset
+      ? await loadDatasetOnce(options.dir, options.dataset, step)
+      : false;
     let systemdUnit: string | undefined;
     if (systemd) {
       server = await handOverToSystemd(options.dir, step);
@@ -98,7 +100,9 @@ function announcer(target: string | undefined) {
 
 async function stopDistroService(step: (text: string) => void) {
   for (const unit of DISTRO_UNITS) {
-    const known = await runTool('systemctl', ['cat', unit], { timeoutMs: 30_000 }).catch(() => undefined);
+    const known = await runTool('systemctl', ['cat', unit], { timeoutMs: 30_000 }).catch(
+      () => undefined,
+    );
     if (known?.code !== 0) continue;
     step(`stopping and disabling the distribution's ${unit}`);
     await runTool('systemctl', ['disable', '--now', unit], { timeoutMs: 120_000 });
@@ -133,7 +137,7 @@ async function loadDatasetOnce(
   return true;
 }
 
-/** The systemd unit that runs `up` at boot, so keys are checked before every start. */
+/** Renders the systemd unit that runs `up` at boot, so keys are checked before every start. */
 export function renderSystemdUnit(dir: string, node: string, cli: string): string {
   return `# Written by mariadb-tdx provision.
 [Unit]
@@ -154,7 +158,10 @@ WantedBy=multi-user.target
 `;
 }
 
-async function handOverToSystemd(dir: string, step: (text: string) => void): Promise<LocalServerInfo> {
+async function handOverToSystemd(
+  dir: string,
+  step: (text: string) => void,
+): Promise<LocalServerInfo> {
   step(`installing ${SYSTEMD_UNIT}`);
   const cli = join(packageRoot(), 'bin', 'mariadb-tdx.js');
   await writeFile(
@@ -167,9 +174,13 @@ async function handOverToSystemd(dir: string, step: (text: string) => void): Pro
   for (const args of [['daemon-reload'], ['enable', '--now', SYSTEMD_UNIT]]) {
     const result = await runTool('systemctl', args, { timeoutMs: 600_000 });
     if (result.code !== 0) {
-      throw new VmError('GUEST_PROVISION_FAILED', `systemctl ${args.join(' ')} failed: ${result.stderr.trim()}`, {
-        hint: `see: journalctl -u ${SYSTEMD_UNIT}`,
-      });
+      throw new VmError(
+        'GUEST_PROVISION_FAILED',
+        `systemctl ${args.join(' ')} failed: ${result.stderr.trim()}`,
+        {
+          hint: `see: journalctl -u ${SYSTEMD_UNIT}`,
+        },
+      );
     }
   }
   return up({ dir });

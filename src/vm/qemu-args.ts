@@ -14,7 +14,7 @@ const TDX_OBJECT_ID = 'tdx0';
  * daemonized, with a QMP socket, the console on the first serial port and no display.
  *
  * For a TD the `canonical` dialect follows Canonical's QEMU (vsock quote generation service and
- * an explicit RAM backend); `upstream` follows QEMU 10.1, where private memory is always
+ * an explicit RAM backend). `upstream` follows QEMU 10.1, where private memory is always
  * guest_memfd.
  */
 export function buildQemuArgs(

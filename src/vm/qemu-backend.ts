@@ -1,7 +1,13 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isProcessRunning, readProcessCommandLine, waitForProcessExit } from '../util/process.js';
-import { DUMP_FORMATS, type DumpFormat, type DumpProgress, type VmBackend, type VmRunState } from './backend.js';
+import {
+  DUMP_FORMATS,
+  type DumpFormat,
+  type DumpProgress,
+  type VmBackend,
+  type VmRunState,
+} from './backend.js';
 import { VmError } from './errors.js';
 import type { VmLayout } from './layout.js';
 import { buildQemuArgs } from './qemu-args.js';
@@ -30,9 +36,13 @@ export class QemuBackend implements VmBackend {
     // With -daemonize the first process exits once the VM runs, or with an error before that.
     const result = await runTool(qemu, args, { timeoutMs: 120_000 });
     if (result.code !== 0) {
-      throw new VmError('START_FAILED', `QEMU did not start ${record.name}: ${lastLines(result.stderr, 6)}`, {
-        hint: `the full command line is in ${layout.qemuArgs}`,
-      });
+      throw new VmError(
+        'START_FAILED',
+        `QEMU did not start ${record.name}: ${lastLines(result.stderr, 6)}`,
+        {
+          hint: `the full command line is in ${layout.qemuArgs}`,
+        },
+      );
     }
   }
 
@@ -69,7 +79,10 @@ export class QemuBackend implements VmBackend {
   }
 
   async dumpFormats(_record: VmRecord, layout: VmLayout): Promise<DumpFormat[]> {
-    const caps = await this.command<{ formats: string[] }>(layout, 'query-dump-guest-memory-capability');
+    const caps = await this.command<{ formats: string[] }>(
+      layout,
+      'query-dump-guest-memory-capability',
+    );
     return DUMP_FORMATS.filter((format) => caps.formats.includes(format));
   }
 
@@ -96,7 +109,13 @@ export class QemuBackend implements VmBackend {
     }
   }
 
-  async savePhysicalMemory(_record: VmRecord, layout: VmLayout, address: bigint, size: number, file: string) {
+  async savePhysicalMemory(
+    _record: VmRecord,
+    layout: VmLayout,
+    address: bigint,
+    size: number,
+    file: string,
+  ) {
     await this.command(layout, 'pmemsave', { val: Number(address), size, filename: file });
   }
 
@@ -104,7 +123,7 @@ export class QemuBackend implements VmBackend {
     return record.spec.vsock ? record.spec.vsockCid : undefined;
   }
 
-  /** The QEMU pid from the pid file, if that process runs and is this VM's QEMU. */
+  /** Returns the QEMU pid from the pid file, if that process runs and is this VM's QEMU. */
   async runningPid(record: VmRecord, layout: VmLayout): Promise<number | undefined> {
     let pid: number;
     try {
@@ -131,12 +150,15 @@ export class QemuBackend implements VmBackend {
 
 async function waitForDump(qmp: QmpClient, onProgress?: (progress: DumpProgress) => void) {
   for (;;) {
-    const status = await qmp.execute<{ status: string; completed: number; total: number }>('query-dump');
+    const status = await qmp.execute<{ status: string; completed: number; total: number }>(
+      'query-dump',
+    );
     onProgress?.({ completed: status.completed, total: status.total });
     if (status.status === 'completed') return;
     if (status.status === 'failed') {
       const event = await qmp.waitForEvent('DUMP_COMPLETED', 5_000).catch(() => undefined);
-      const error = (event?.data?.error as string | undefined) ?? 'QEMU reported the dump as failed';
+      const error =
+        (event?.data?.error as string | undefined) ?? 'QEMU reported the dump as failed';
       throw new VmError('DUMP_FAILED', error);
     }
     await sleep(DUMP_POLL_MS);

@@ -74,8 +74,14 @@ export class QmpClient {
           new VmError('QMP_FAILED', `QMP command ${command} timed out after ${timeoutMs / 1000} s`),
         );
       }, timeoutMs);
-      this.pending.set(id, { command, resolve: resolve as (value: unknown) => void, reject, timer });
-      const message = args === undefined ? { execute: command, id } : { execute: command, arguments: args, id };
+      this.pending.set(id, {
+        command,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+        timer,
+      });
+      const message =
+        args === undefined ? { execute: command, id } : { execute: command, arguments: args, id };
       this.socket.write(`${JSON.stringify(message)}\n`);
     });
   }
@@ -105,7 +111,7 @@ export class QmpClient {
     });
   }
 
-  /** Forgets events received so far, so that a later wait sees only new ones. */
+  /** Forgets events received so far, so that a later wait matches only new ones. */
   clearEvents() {
     this.events.length = 0;
   }
@@ -179,7 +185,9 @@ function openSocket(path: string, timeoutMs: number): Promise<Socket> {
     const socket = createConnection(path);
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new VmError('QMP_FAILED', `QMP socket ${path} did not answer within ${timeoutMs / 1000} s`));
+      reject(
+        new VmError('QMP_FAILED', `QMP socket ${path} did not respond within ${timeoutMs / 1000} s`),
+      );
     }, timeoutMs);
     socket.once('connect', () => {
       clearTimeout(timer);
@@ -188,9 +196,13 @@ function openSocket(path: string, timeoutMs: number): Promise<Socket> {
     socket.once('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       reject(
-        new VmError('QMP_FAILED', `cannot connect to QMP socket ${path}: ${error.code ?? error.message}`, {
-          hint: 'the VM is not running, or it was started by another user',
-        }),
+        new VmError(
+          'QMP_FAILED',
+          `cannot connect to QMP socket ${path}: ${error.code ?? error.message}`,
+          {
+            hint: 'the VM is not running, or it was started by another user',
+          },
+        ),
       );
     });
   });

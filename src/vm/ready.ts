@@ -7,7 +7,7 @@ import type { GuestCheckReport } from './guest-check.js';
 import type { VmLayout } from './layout.js';
 import type { VmRecord } from './registry.js';
 
-/** What a provisioned guest announced on its console. */
+/** Facts a provisioned guest announced on its console. */
 export interface GuestReady {
   readonly caPem: string;
   readonly port: number;
@@ -52,9 +52,13 @@ export async function waitForGuest(
 
     const failed = announcements.find((a) => a.type === 'failed');
     if (failed?.type === 'failed') {
-      throw new VmError('GUEST_PROVISION_FAILED', `provisioning in ${record.name} failed: ${failed.message}`, {
-        hint: `the guest console is in ${layout.consoleLog}`,
-      });
+      throw new VmError(
+        'GUEST_PROVISION_FAILED',
+        `provisioning in ${record.name} failed: ${failed.message}`,
+        {
+          hint: `the guest console is in ${layout.consoleLog}`,
+        },
+      );
     }
     const ready = readyResult(announcements);
     if (ready) return ready;
@@ -86,12 +90,21 @@ function readyResult(announcements: GuestAnnouncement[]): GuestReady | undefined
   };
 }
 
-async function checkStillRunning(record: VmRecord, layout: VmLayout, backend: VmBackend, text: string) {
+async function checkStillRunning(
+  record: VmRecord,
+  layout: VmLayout,
+  backend: VmBackend,
+  text: string,
+) {
   const state = await backend.state(record, layout);
   if (state === 'running' || state === 'paused') return;
-  throw new VmError('GUEST_EXITED', `${record.name} is ${state} before it reported ready; last console lines:\n${consoleTail(text)}`, {
-    hint: `see ${layout.consoleLog}; remove the VM with: mariadb-tdx vm rm ${record.name}`,
-  });
+  throw new VmError(
+    'GUEST_EXITED',
+    `${record.name} is ${state} before it reported ready; last console lines:\n${consoleTail(text)}`,
+    {
+      hint: `see ${layout.consoleLog}; remove the VM with: mariadb-tdx vm rm ${record.name}`,
+    },
+  );
 }
 
 async function readConsole(path: string): Promise<string> {
@@ -102,7 +115,7 @@ async function readConsole(path: string): Promise<string> {
   }
 }
 
-/** The last console lines with terminal escape sequences and control characters removed. */
+/** Returns the last console lines without terminal escape sequences and control characters. */
 export function consoleTail(text: string, count = CONSOLE_TAIL_LINES): string {
   const lines = text
     // eslint-disable-next-line no-control-regex
@@ -112,5 +125,10 @@ export function consoleTail(text: string, count = CONSOLE_TAIL_LINES): string {
     .split(/\r?\n|\r/)
     .map((line) => line.trimEnd())
     .filter((line) => line.length > 0);
-  return lines.length === 0 ? '  (the console is empty)' : lines.slice(-count).map((l) => `  ${l}`).join('\n');
+  return lines.length === 0
+    ? '  (the console is empty)'
+    : lines
+        .slice(-count)
+        .map((l) => `  ${l}`)
+        .join('\n');
 }

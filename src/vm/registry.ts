@@ -5,10 +5,10 @@ import { VmError } from './errors.js';
 import { vmLayout, type VmLayout } from './layout.js';
 import type { Accelerator, LibvirtDialect, MachineSpec, VmKind } from './spec.js';
 
-/** How a VM is run: through libvirt (`virsh`), or by QEMU directly with a QMP socket. */
+/** Backend that runs a VM: libvirt through `virsh`, or QEMU directly with a QMP socket. */
 export type VmBackendName = 'libvirt' | 'qemu';
 
-/** What the guest reported on its console once provisioning finished. */
+/** Facts the guest reported on its console once provisioning finished. */
 export interface GuestInfo {
   readonly mariadbVersion: string;
   /** The guest's own verdict from `guest check`: true only inside a TD. */
@@ -16,7 +16,7 @@ export interface GuestInfo {
   readonly readyAt: string;
 }
 
-/** Contents of `vm.json`: everything mariadb-tdx knows about one VM. */
+/** Contents of `vm.json`: everything mariadb-tdx records about one VM. */
 export interface VmRecord {
   readonly tool: 'mariadb-tdx';
   readonly format: 1;
@@ -43,15 +43,20 @@ export interface VmRecord {
 
 /** A MachineSpec with the TD policy as a string, so it survives JSON. */
 export type SerializedSpec = Omit<MachineSpec, 'td'> & {
-  readonly td?: (Omit<NonNullable<MachineSpec['td']>, 'policy'> & { readonly policy: string }) | undefined;
+  readonly td?:
+    (Omit<NonNullable<MachineSpec['td']>, 'policy'> & { readonly policy: string }) | undefined;
 };
 
 export function serializeSpec(spec: MachineSpec): SerializedSpec {
-  return spec.td ? { ...spec, td: { ...spec.td, policy: `0x${spec.td.policy.toString(16)}` } } : { ...spec, td: undefined };
+  return spec.td
+    ? { ...spec, td: { ...spec.td, policy: `0x${spec.td.policy.toString(16)}` } }
+    : { ...spec, td: undefined };
 }
 
 export function deserializeSpec(spec: SerializedSpec): MachineSpec {
-  return spec.td ? { ...spec, td: { ...spec.td, policy: BigInt(spec.td.policy) } } : { ...spec, td: undefined };
+  return spec.td
+    ? { ...spec, td: { ...spec.td, policy: BigInt(spec.td.policy) } }
+    : { ...spec, td: undefined };
 }
 
 /** Reads the record of a VM; VM_NOT_FOUND lists where it looked. */

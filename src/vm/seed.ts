@@ -8,13 +8,13 @@ import { locateTool, runToolChecked } from './tools.js';
 /** The account that the host uses to reach the guest's MariaDB through the port forward. */
 export interface RemoteAdmin {
   readonly user: string;
-  /** Host pattern of the account, as the guest sees the host (10.0.2.2 for user networking). */
+  /** Host pattern of the account: the host's address in the guest (10.0.2.2 with user networking). */
   readonly host: string;
   /** mysql_native_password hash; the password itself never enters the seed. */
   readonly passwordHash: string;
 }
 
-/** What the cloud-init seed makes the guest do on first boot. */
+/** Settings of the cloud-init seed, applied by the guest on first boot. */
 export interface SeedOptions {
   readonly hostname: string;
   readonly instanceId: string;
@@ -42,7 +42,11 @@ const GUEST_STATE_DIR = '/var/lib/mariadb-tdx';
 export function renderSeedFiles(options: SeedOptions): SeedFiles {
   const userData = {
     hostname: options.hostname,
+    manage_etc_hosts: true,
     ssh_pwauth: false,
+    // Key-only root login, as on the TD images of Canonical's TDX stack; the keys are the
+    // ones vm create was given.
+    disable_root: false,
     // ed25519 alone keeps first boot short under software emulation.
     ssh_genkeytypes: ['ed25519'],
     ...(options.sshAuthorizedKeys.length > 0
@@ -69,7 +73,7 @@ export function renderSeedFiles(options: SeedOptions): SeedFiles {
   };
 }
 
-/** The first-boot script: unpack the bundle, install MariaDB if missing, run `provision`. */
+/** Renders the first-boot script: unpack the bundle, install MariaDB if missing, run `provision`. */
 function provisionScript(options: SeedOptions): string {
   const admin = options.remoteAdmin;
   const provisionArgs = [

@@ -71,10 +71,10 @@ export interface MachineSpec {
   readonly td?: TdSettings | undefined;
 }
 
-/** The QEMU user-mode network's view of the host, as the guest sees its peer. */
+/** Address of the host in the guest under QEMU user-mode networking. */
 export const USER_NET_HOST_ADDRESS = '10.0.2.2';
 
-/** The `-netdev user` option string: host-loopback forwards only, egress optional. */
+/** Builds the `-netdev user` option string: host-loopback forwards only, egress optional. */
 export function userNetdevOptions(spec: MachineSpec, id: string): string {
   const parts = [`user`, `id=${id}`];
   for (const forward of spec.forwards) {

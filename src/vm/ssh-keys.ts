@@ -10,7 +10,9 @@ import { ConfigError } from '../errors.js';
 export async function readSshKeys(path: string | undefined): Promise<string[]> {
   if (path !== undefined) {
     const text = await readFile(path, 'utf8').catch((error: unknown) => {
-      throw new ConfigError('FILE_UNREADABLE', `cannot read SSH public key ${path}`, { cause: error });
+      throw new ConfigError('FILE_UNREADABLE', `cannot read SSH public key ${path}`, {
+        cause: error,
+      });
     });
     if (!/^(ssh-|ecdsa-|sk-)/.test(text.trim()) || text.includes('PRIVATE KEY')) {
       throw new ConfigError('INVALID_OPTION', `${path} is not an SSH public key`, {

@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { access, constants } from 'node:fs/promises';
+import { join } from 'node:path';
 import { findExecutable } from '../mariadb/binaries.js';
 import { VmError } from './errors.js';
 
@@ -15,15 +17,32 @@ export const TOOL_PACKAGES = {
 
 export type ToolName = keyof typeof TOOL_PACKAGES;
 
-/** Finds a tool on PATH or in the sbin directories; TOOL_MISSING names the package to install. */
-export async function locateTool(name: ToolName): Promise<string> {
-  const path = await findExecutable(name);
+/**
+ * Finds a tool on PATH or in the sbin directories (only in `dirs` when given); TOOL_MISSING
+ * names the package to install.
+ */
+export async function locateTool(name: ToolName, dirs?: readonly string[]): Promise<string> {
+  const path = dirs ? await findIn(name, dirs) : await findExecutable(name);
   if (path === undefined) {
     throw new VmError('TOOL_MISSING', `${name} was not found on PATH or in /usr/sbin`, {
       hint: `install it: apt-get install ${TOOL_PACKAGES[name]}`,
     });
   }
   return path;
+}
+
+async function findIn(name: string, dirs: readonly string[]): Promise<string | undefined> {
+  for (const dir of dirs) {
+    const candidate = join(dir, name);
+    if (
+      await access(candidate, constants.X_OK).then(
+        () => true,
+        () => false,
+      )
+    )
+      return candidate;
+  }
+  return undefined;
 }
 
 /** Output of a finished program. */
@@ -105,7 +124,7 @@ export function describeExit(code: number | null): string {
   return code === null ? 'killed after the time limit' : `exit code ${code}`;
 }
 
-/** The last non-empty lines of a program's output, joined for an error message. */
+/** Returns the last non-empty lines of a program's output, joined for an error message. */
 export function lastLines(text: string, count: number): string {
   return text
     .split('\n')

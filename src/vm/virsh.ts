@@ -14,7 +14,7 @@ export class Virsh {
     readonly uri: string | undefined,
   ) {}
 
-  /** Finds virsh; TOOL_MISSING says which packages install it. */
+  /** Finds virsh; TOOL_MISSING names the packages that install it. */
   static async locate(uri?: string): Promise<Virsh> {
     return new Virsh(await locateTool('virsh'), uri);
   }
@@ -31,17 +31,24 @@ export class Virsh {
 
     const message = lastLines(result.stderr || result.stdout, 4);
     if (NO_CONNECTION.test(message)) {
-      throw new VmError('VIRSH_FAILED', `cannot connect to libvirt${this.uri ? ` at ${this.uri}` : ''}: ${message}`, {
-        hint: 'start libvirtd (apt-get install libvirt-daemon-system), pass --connect URI, or use --qemu',
-      });
+      throw new VmError(
+        'VIRSH_FAILED',
+        `cannot connect to libvirt${this.uri ? ` at ${this.uri}` : ''}: ${message}`,
+        {
+          hint: 'start libvirtd (apt-get install libvirt-daemon-system), pass --connect URI, or use --qemu',
+        },
+      );
     }
     if (NO_DOMAIN.test(message)) {
-      throw new VmError('VM_NOT_FOUND', `libvirt has no domain for: virsh ${args.join(' ')}: ${message}`);
+      throw new VmError(
+        'VM_NOT_FOUND',
+        `libvirt has no domain for: virsh ${args.join(' ')}: ${message}`,
+      );
     }
     throw new VmError('VIRSH_FAILED', `virsh ${args[0]} failed: ${message}`);
   }
 
-  /** The domain's state (`running`, `paused`, `shut off`, …), or undefined when it does not exist. */
+  /** Returns the domain's state (`running`, `paused`, `shut off`, …), or undefined when it does not exist. */
   async domainState(domain: string): Promise<string | undefined> {
     try {
       return (await this.runChecked(['domstate', domain])).trim();
@@ -56,8 +63,14 @@ export class Virsh {
   }
 
   /** Sends a QMP command through libvirt's monitor passthrough and returns its `return` value. */
-  async qmp<T = unknown>(domain: string, command: string, args?: Record<string, unknown>): Promise<T> {
-    const message = JSON.stringify(args ? { execute: command, arguments: args } : { execute: command });
+  async qmp<T = unknown>(
+    domain: string,
+    command: string,
+    args?: Record<string, unknown>,
+  ): Promise<T> {
+    const message = JSON.stringify(
+      args ? { execute: command, arguments: args } : { execute: command },
+    );
     const output = await this.runChecked(['qemu-monitor-command', domain, message]);
     const reply = JSON.parse(output) as { return?: T; error?: { desc?: string } };
     if (reply.error) {
@@ -66,7 +79,7 @@ export class Virsh {
     return reply.return as T;
   }
 
-  /** The daemon's libvirt version, e.g. `11.6.0`, or undefined when no daemon answers. */
+  /** Returns the daemon's libvirt version, e.g. `11.6.0`, or undefined when no daemon responds. */
   async daemonVersion(): Promise<string | undefined> {
     const result = await this.run(['version', '--daemon'], 30_000);
     if (result.code !== 0) return undefined;

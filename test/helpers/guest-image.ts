@@ -7,10 +7,10 @@ import { isProcessAlive } from '../../src/util/process.js';
 import { runTool } from '../../src/vm/tools.js';
 
 /**
- * A small Debian 12 guest for the end-to-end VM tests: debootstrap on the host (the only step
- * that downloads anything, from the Debian archive), an ext4 image made with `mke2fs -d` (no
- * loop mounts), converted to qcow2, and the Debian kernel and initrd for direct kernel boot.
- * The guest itself needs no network: MariaDB, cloud-init and OpenSSH are in the image.
+ * A small Debian 12 guest for the end-to-end VM tests. debootstrap runs on the host and is the
+ * only step that downloads anything (from the Debian archive). The ext4 image is made with
+ * `mke2fs -d` (no loop mounts) and converted to qcow2; the Debian kernel and initrd boot it
+ * directly. The guest needs no network because MariaDB, cloud-init and OpenSSH are in the image.
  */
 export interface GuestImage {
   readonly baseImage: string;
@@ -25,7 +25,8 @@ export interface GuestImage {
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** Git-ignored cache of built images, keyed by the inputs of the build. */
-export const GUEST_IMAGE_CACHE = process.env.MARIADB_TDX_IMAGE_CACHE ?? join(repoRoot, '.cache', 'vm-image');
+export const GUEST_IMAGE_CACHE =
+  process.env.MARIADB_TDX_IMAGE_CACHE ?? join(repoRoot, '.cache', 'vm-image');
 
 const SUITE = 'bookworm';
 const MIRROR = 'http://deb.debian.org/debian';
@@ -48,12 +49,15 @@ const PACKAGES = [
 ];
 const IMAGE_SIZE = '3G';
 // Bump when the steps below change, so that cached images are rebuilt.
-const RECIPE_VERSION = 1;
+const RECIPE_VERSION = 2;
+const UNSAFE_IO_CONFIG = 'etc/dpkg/dpkg.cfg.d/02-mariadb-tdx-unsafe-io';
 
 export const GUEST_CMDLINE = 'console=ttyS0 root=/dev/vda rw';
 
 /** Returns the cached image, building it first when the inputs changed or it never existed. */
-export async function ensureGuestImage(log: (line: string) => void = () => undefined): Promise<GuestImage> {
+export async function ensureGuestImage(
+  log: (line: string) => void = () => undefined,
+): Promise<GuestImage> {
   const key = createHash('sha256')
     .update(JSON.stringify({ SUITE, MIRROR, PACKAGES, IMAGE_SIZE, RECIPE_VERSION }))
     .digest('hex')
@@ -72,7 +76,8 @@ export async function ensureGuestImage(log: (line: string) => void = () => undef
 
   await mkdir(GUEST_IMAGE_CACHE, { recursive: true });
   const lock = `${dir}.lock`;
-  if (!(await tryLock(lock))) return { ...image, ...(await waitForOtherBuild(marker)), built: false };
+  if (!(await tryLock(lock)))
+    return { ...image, ...(await waitForOtherBuild(marker)), built: false };
   try {
     const started = Date.now();
     await buildImage(dir, log);
@@ -91,23 +96,37 @@ async function buildImage(dir: string, log: (line: string) => void) {
   await mkdir(work, { recursive: true });
   try {
     log(`debootstrap ${SUITE} (first stage)`);
-    await run('debootstrap', ['--foreign', '--variant=minbase', `--include=${PACKAGES.join(',')}`, SUITE, root, MIRROR]);
+    await run('debootstrap', [
+      '--foreign',
+      '--variant=minbase',
+      `--include=${PACKAGES.join(',')}`,
+      SUITE,
+      root,
+      MIRROR,
+    ]);
     // No documentation in the image, and no services started inside the chroot.
     await writeFile(
       join(root, 'etc/dpkg/dpkg.cfg.d/01-mariadb-tdx-nodoc'),
-      ['/usr/share/doc/*', '/usr/share/man/*', '/usr/share/info/*'].map((p) => `path-exclude=${p}`).join('\n') + '\n',
+      ['/usr/share/doc/*', '/usr/share/man/*', '/usr/share/info/*', '/usr/share/locale/*']
+        .map((p) => `path-exclude=${p}`)
+        .join('\n') + '\n',
     );
+    // dpkg skips its fsync calls; a crash during the build leaves only a cache to rebuild.
+    await writeFile(join(root, UNSAFE_IO_CONFIG), 'force-unsafe-io\n');
     await writeFile(join(root, 'usr/sbin/policy-rc.d'), '#!/bin/sh\nexit 101\n', { mode: 0o755 });
     log('debootstrap (second stage in the chroot)');
     await run('chroot', [root, '/debootstrap/debootstrap', '--second-stage']);
-    await rm(join(root, 'usr/sbin/policy-rc.d'));
+    // debootstrap installs and removes a policy-rc.d of its own as well.
+    await rm(join(root, 'usr/sbin/policy-rc.d'), { force: true });
+    await rm(join(root, UNSAFE_IO_CONFIG));
     await rm(join(root, 'var/cache/apt/archives'), { recursive: true, force: true });
     await mkdir(join(root, 'var/cache/apt/archives/partial'), { recursive: true });
 
     const boot = await readdir(join(root, 'boot'));
     const kernel = boot.find((name) => name.startsWith('vmlinuz-'));
     const initrd = boot.find((name) => name.startsWith('initrd.img-'));
-    if (!kernel || !initrd) throw new Error(`no kernel or initrd in ${root}/boot: ${boot.join(', ')}`);
+    if (!kernel || !initrd)
+      throw new Error(`no kernel or initrd in ${root}/boot: ${boot.join(', ')}`);
 
     log('mke2fs -d (ext4 image without loop mounts) and qemu-img convert');
     const raw = join(work, 'disk.raw');

@@ -30,7 +30,12 @@ export async function fetchLibvirtSchema(): Promise<LibvirtSchema> {
     await run('apt-get', [...apt.options, 'update', '-qq']);
     const policy = await run('apt-cache', [...apt.options, 'policy', 'libvirt-common']);
     const version = /Candidate:\s*(\S+)/.exec(policy)?.[1];
-    if (!version || version === '(none)' || compareVersions(version.replace(/^\d+:/, ''), MIN_LIBVIRT_TDX) < 0) continue;
+    if (
+      !version ||
+      version === '(none)' ||
+      compareVersions(version.replace(/^\d+:/, ''), MIN_LIBVIRT_TDX) < 0
+    )
+      continue;
 
     await run('apt-get', [...apt.options, 'download', 'libvirt-common'], apt.downloads);
     const deb = (await readdir(apt.downloads)).find((name) => name.endsWith('.deb'));
@@ -39,7 +44,11 @@ export async function fetchLibvirtSchema(): Promise<LibvirtSchema> {
     const target = join(CACHE, `${upstream}-${suite}`);
     await run('dpkg-deb', ['-x', join(apt.downloads, deb), target]);
     await rm(apt.dir, { recursive: true, force: true });
-    return { domainRng: join(target, 'usr/share/libvirt/schemas/domain.rng'), version: upstream, suite };
+    return {
+      domainRng: join(target, 'usr/share/libvirt/schemas/domain.rng'),
+      version: upstream,
+      suite,
+    };
   }
   throw new Error(`no libvirt-common ${MIN_LIBVIRT_TDX} or later in ${SUITES.join(', ')}`);
 }
@@ -50,7 +59,10 @@ async function findCached(): Promise<LibvirtSchema | undefined> {
     const match = /^(\d+\.\d+\.\d+)-(.+)$/.exec(entry);
     if (!match) continue;
     const domainRng = join(CACHE, entry, 'usr/share/libvirt/schemas/domain.rng');
-    const exists = await readdir(dirname(domainRng)).then(() => true, () => false);
+    const exists = await readdir(dirname(domainRng)).then(
+      () => true,
+      () => false,
+    );
     if (exists) return { domainRng, version: match[1]!, suite: match[2]! };
   }
   return undefined;
@@ -76,23 +88,32 @@ async function privateApt(suite: string) {
     ].join('\n'),
   );
   const options = [
-    '-o', `Dir::Etc::SourceList=${join(dir, 'empty.list')}`,
-    '-o', `Dir::Etc::SourceParts=${join(dir, 'sources')}`,
-    '-o', `Dir::State::Lists=${join(dir, 'lists')}`,
-    '-o', `Dir::Cache=${join(dir, 'cache')}`,
-    '-o', 'Dir::State::status=/dev/null',
-    '-o', 'APT::Sandbox::User=root',
+    '-o',
+    `Dir::Etc::SourceList=${join(dir, 'empty.list')}`,
+    '-o',
+    `Dir::Etc::SourceParts=${join(dir, 'sources')}`,
+    '-o',
+    `Dir::State::Lists=${join(dir, 'lists')}`,
+    '-o',
+    `Dir::Cache=${join(dir, 'cache')}`,
+    '-o',
+    'Dir::State::status=/dev/null',
+    '-o',
+    'APT::Sandbox::User=root',
   ];
   return { dir, downloads, options };
 }
 
 async function run(command: string, args: string[], cwd?: string): Promise<string> {
   const result = await runToolIn(command, args, cwd);
-  if (result.code !== 0) throw new Error(`${command} ${args.slice(-2).join(' ')} failed: ${result.stderr.slice(-1000)}`);
+  if (result.code !== 0)
+    throw new Error(`${command} ${args.slice(-2).join(' ')} failed: ${result.stderr.slice(-1000)}`);
   return result.stdout;
 }
 
 async function runToolIn(command: string, args: string[], cwd?: string) {
   if (!cwd) return runTool(command, args, { timeoutMs: 300_000 });
-  return runTool('sh', ['-c', 'cd "$1" && shift && exec "$@"', 'sh', cwd, command, ...args], { timeoutMs: 300_000 });
+  return runTool('sh', ['-c', 'cd "$1" && shift && exec "$@"', 'sh', cwd, command, ...args], {
+    timeoutMs: 300_000,
+  });
 }

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { findExecutable } from '../../src/mariadb/binaries.js';
@@ -49,13 +49,22 @@ export async function startPrivateLibvirtd(): Promise<PrivateLibvirtd> {
     ].join('\n'),
   );
   await writeFile(join(base, 'etc', 'libvirtd.conf'), 'log_outputs = "3:stderr"\n');
+  await writeAccounts(base);
 
-  const mounts = Object.entries(PRIVATE_DIRS)
-    .map(([name, target]) => `mkdir -p ${target} && mount --bind ${join(base, name)} ${target}`)
-    .join(' && ');
-  const child = spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', `${mounts} && exec libvirtd`], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const mounts = [
+    ...Object.entries(PRIVATE_DIRS).map(
+      ([name, target]) => `mkdir -p ${target} && mount --bind ${join(base, name)} ${target}`,
+    ),
+    `mount --bind ${join(base, 'passwd')} /etc/passwd`,
+    `mount --bind ${join(base, 'group')} /etc/group`,
+  ].join(' && ');
+  const child = spawn(
+    'unshare',
+    ['--mount', '--propagation', 'private', 'sh', '-c', `${mounts} && exec libvirtd`],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   const stderr: string[] = [];
   child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString('utf8')));
 
@@ -64,11 +73,30 @@ export async function startPrivateLibvirtd(): Promise<PrivateLibvirtd> {
   return { uri, stop: () => stopDaemon(child, base) };
 }
 
+/**
+ * libvirt 9.0 resolves its compiled-in QEMU user `libvirt-qemu` at start even when qemu.conf
+ * names root, and only libvirt-daemon-system's postinst creates it. Inside the namespace,
+ * /etc/passwd and /etc/group are copies with that user added. The host's files stay unchanged.
+ */
+async function writeAccounts(base: string) {
+  const passwd = await readFile('/etc/passwd', 'utf8');
+  const group = await readFile('/etc/group', 'utf8');
+  const user = passwd.includes('\nlibvirt-qemu:')
+    ? ''
+    : 'libvirt-qemu:x:64055:64055::/var/lib/libvirt:/usr/sbin/nologin\n';
+  const groups = group.includes('\nlibvirt-qemu:') ? '' : 'libvirt-qemu:x:64055:\n';
+  await writeFile(join(base, 'passwd'), passwd + user);
+  await writeFile(join(base, 'group'), group + groups);
+}
+
 async function waitForDaemon(uri: string, child: ChildProcess, stderr: string[]) {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`libvirtd exited: ${stderr.join('').slice(-2000)}`);
-    const result = await runTool('virsh', ['--connect', uri, 'version', '--daemon'], { timeoutMs: 10_000 });
+    if (child.exitCode !== null)
+      throw new Error(`libvirtd exited: ${stderr.join('').slice(-2000)}`);
+    const result = await runTool('virsh', ['--connect', uri, 'version', '--daemon'], {
+      timeoutMs: 10_000,
+    });
     if (result.code === 0) return;
     await sleep(500);
   }

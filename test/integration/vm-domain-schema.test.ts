@@ -44,24 +44,37 @@ describe.skipIf(!xmllint)('generated domain XML against libvirt schemas', () => 
   });
 
   it('validates the regular VM against the same release', async () => {
-    const result = await validate(schema.domainRng, renderDomainXml(regularSpec({ accel: 'tcg' }), 'upstream'), dir);
+    const result = await validate(
+      schema.domainRng,
+      renderDomainXml(regularSpec({ accel: 'tcg' }), 'upstream'),
+      dir,
+    );
     expect(result.valid).toBe(true);
   });
 
   it('fails the canonical TD on the vsock service that upstream lacks', async () => {
-    const spec = tdSpec({ td: { ...tdSpec().td!, quoteGenerationService: { type: 'vsock', cid: 2, port: 4050 } } });
+    const spec = tdSpec({
+      td: { ...tdSpec().td!, quoteGenerationService: { type: 'vsock', cid: 2, port: 4050 } },
+    });
     const result = await validate(schema.domainRng, renderDomainXml(spec, 'canonical'), dir);
     expect(result.valid).toBe(false);
   });
 
-  it.skipIf(!installedSchema)('fails the TD against the Debian 12 schema, which predates TDX', async () => {
-    const result = await validate(DEBIAN12_SCHEMA, renderDomainXml(tdSpec(), 'upstream'), dir);
-    expect(result.valid).toBe(false);
-    expect(result.output).toMatch(/launchSecurity/);
-  });
+  it.skipIf(!installedSchema)(
+    'fails the TD against the Debian 12 schema, which predates TDX',
+    async () => {
+      const result = await validate(DEBIAN12_SCHEMA, renderDomainXml(tdSpec(), 'upstream'), dir);
+      expect(result.valid).toBe(false);
+      expect(result.output).toMatch(/launchSecurity/);
+    },
+  );
 
   it.skipIf(!installedSchema)('validates the regular VM against the Debian 12 schema', async () => {
-    const result = await validate(DEBIAN12_SCHEMA, renderDomainXml(regularSpec({ accel: 'tcg' }), 'upstream'), dir);
+    const result = await validate(
+      DEBIAN12_SCHEMA,
+      renderDomainXml(regularSpec({ accel: 'tcg' }), 'upstream'),
+      dir,
+    );
     expect(result.valid).toBe(true);
   });
 });

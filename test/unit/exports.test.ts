@@ -13,4 +13,21 @@ describe('public exports', () => {
     expect(error).toBeInstanceOf(library.MariadbTdxError);
     expect(error.code).toBe('KEY_FILE_MISSING');
   });
+
+  it('exposes the VM lifecycle and checks', () => {
+    for (const name of [
+      'createVm',
+      'listVms',
+      'removeVm',
+      'dumpVm',
+      'checkHost',
+      'checkGuest',
+      'provision',
+      'leakTest',
+      'renderDomainXml',
+    ]) {
+      expect(typeof (library as Record<string, unknown>)[name]).toBe('function');
+    }
+    expect(new library.VmError('VM_EXISTS', 'exists')).toBeInstanceOf(library.MariadbTdxError);
+  });
 });

@@ -28,9 +28,14 @@ describe('guest console announcements', () => {
   });
 
   it('keeps a failure message on one line', () => {
-    const line = formatAnnouncement({ type: 'failed', message: '[PORT_IN_USE] port 3306\nis in use' });
+    const line = formatAnnouncement({
+      type: 'failed',
+      message: '[PORT_IN_USE] port 3306\nis in use',
+    });
     expect(line.split('\n')).toHaveLength(1);
-    expect(parseAnnouncements(line)).toEqual([{ type: 'failed', message: '[PORT_IN_USE] port 3306 is in use' }]);
+    expect(parseAnnouncements(line)).toEqual([
+      { type: 'failed', message: '[PORT_IN_USE] port 3306 is in use' },
+    ]);
   });
 
   it('finds announcements after a timestamp prefix', () => {

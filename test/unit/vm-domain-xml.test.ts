@@ -4,9 +4,16 @@ import { ConfigError } from '../../src/errors.js';
 import { renderDomainXml } from '../../src/vm/domain-xml.js';
 import { regularSpec, tdSpec } from '../helpers/vm-spec.js';
 
-type Node = Record<string, unknown> & { [key: string]: any };
+// Parsed XML is navigated by element and attribute names, which a static type cannot follow.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Node = Record<string, any>;
 
-const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@_', parseAttributeValue: false, parseTagValue: false });
+const parser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: '@_',
+  parseAttributeValue: false,
+  parseTagValue: false,
+});
 
 function parse(xml: string): Node {
   return (parser.parse(xml) as { domain: Node }).domain;
@@ -27,7 +34,9 @@ describe('renderDomainXml', () => {
     });
 
     it('names the quote generation service socket', () => {
-      expect(domain.launchSecurity.quoteGenerationService['@_path']).toBe('/var/run/tdx-qgs/qgs.socket');
+      expect(domain.launchSecurity.quoteGenerationService['@_path']).toBe(
+        '/var/run/tdx-qgs/qgs.socket',
+      );
     });
 
     it('loads TDVF as a read-only ROM', () => {
@@ -51,7 +60,14 @@ describe('renderDomainXml', () => {
   });
 
   describe('for a TD in the canonical dialect', () => {
-    const domain = parse(renderDomainXml(tdSpec({ td: { ...tdSpec().td!, quoteGenerationService: { type: 'vsock', cid: 2, port: 4050 } } }), 'canonical'));
+    const domain = parse(
+      renderDomainXml(
+        tdSpec({
+          td: { ...tdSpec().td!, quoteGenerationService: { type: 'vsock', cid: 2, port: 4050 } },
+        }),
+        'canonical',
+      ),
+    );
 
     it('reaches the quote generation service over vsock', () => {
       const address = domain.launchSecurity.quoteGenerationService.SocketAddress;
@@ -105,7 +121,9 @@ describe('renderDomainXml', () => {
   });
 
   it('rejects a vsock quote service in the upstream dialect', () => {
-    const spec = tdSpec({ td: { ...tdSpec().td!, quoteGenerationService: { type: 'vsock', cid: 2, port: 4050 } } });
+    const spec = tdSpec({
+      td: { ...tdSpec().td!, quoteGenerationService: { type: 'vsock', cid: 2, port: 4050 } },
+    });
     expect(() => renderDomainXml(spec, 'upstream')).toThrow(ConfigError);
     try {
       renderDomainXml(spec, 'upstream');

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { domainCapsSupportTdx, evaluateTdxKernelLog, vsockListening } from '../../src/vm/host-probes.js';
+import {
+  domainCapsSupportTdx,
+  evaluateTdxKernelLog,
+  vsockListening,
+} from '../../src/vm/host-probes.js';
 import { decodeTdAttributes, parseTdPolicy, PRODUCTION_TD_POLICY } from '../../src/vm/td-policy.js';
 import { compareVersions, parseQemuVersion } from '../../src/vm/versions.js';
 
@@ -33,7 +37,8 @@ describe('vsockListening', () => {
 
 describe('domainCapsSupportTdx', () => {
   it('needs a supported launchSecurity with tdx', () => {
-    const yes = "<launchSecurity supported='yes'><enum name='sectype'><value>tdx</value></enum></launchSecurity>";
+    const yes =
+      "<launchSecurity supported='yes'><enum name='sectype'><value>tdx</value></enum></launchSecurity>";
     const no = "<launchSecurity supported='no'/>";
     expect(domainCapsSupportTdx(yes)).toBe(true);
     expect(domainCapsSupportTdx(no)).toBe(false);
@@ -65,6 +70,8 @@ describe('versions', () => {
   });
 
   it('reads the QEMU version', () => {
-    expect(parseQemuVersion('QEMU emulator version 7.2.22 (Debian 1:7.2+dfsg-7+deb12u18)')).toBe('7.2.22');
+    expect(parseQemuVersion('QEMU emulator version 7.2.22 (Debian 1:7.2+dfsg-7+deb12u18)')).toBe(
+      '7.2.22',
+    );
   });
 });

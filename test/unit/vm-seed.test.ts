@@ -4,6 +4,10 @@ import { renderSeedFiles, type SeedOptions } from '../../src/vm/seed.js';
 import { validateVmName, vmLayout } from '../../src/vm/layout.js';
 import { VmError } from '../../src/vm/errors.js';
 
+// Parsed YAML is navigated by key, which a static type cannot follow.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Yaml = Record<string, any>;
+
 const options: SeedOptions = {
   hostname: 'regular-1',
   instanceId: 'mariadb-tdx-regular-1-abc',
@@ -17,7 +21,7 @@ const options: SeedOptions = {
 
 describe('renderSeedFiles', () => {
   const files = renderSeedFiles(options);
-  const userData = parse(files.userData) as Record<string, any>;
+  const userData = parse(files.userData) as Yaml;
 
   it('starts user-data with the cloud-config header', () => {
     expect(files.userData.startsWith('#cloud-config\n')).toBe(true);
@@ -30,7 +34,9 @@ describe('renderSeedFiles', () => {
   });
 
   it('runs provision with the remote account and the data set', () => {
-    const script = userData.write_files.find((f: { path: string }) => f.path.endsWith('provision.sh')).content as string;
+    const script = userData.write_files.find((f: { path: string }) =>
+      f.path.endsWith('provision.sh'),
+    ).content as string;
     expect(script).toContain("--remote-admin 'admin@10.0.2.2'");
     expect(script).toContain('--dataset banking --rows 200 --seed 7');
     expect(script).toContain('--bind-address 0.0.0.0');
@@ -43,13 +49,13 @@ describe('renderSeedFiles', () => {
   });
 
   it('configures DHCP on the card with the VM MAC address', () => {
-    const network = parse(files.networkConfig) as Record<string, any>;
+    const network = parse(files.networkConfig) as Yaml;
     expect(network.ethernets.usernet.match.macaddress).toBe('52:54:00:aa:bb:cc');
     expect(network.ethernets.usernet.dhcp4).toBe(true);
   });
 
   it('looks up an installed mariadb-tdx when no bundle is attached', () => {
-    const plain = parse(renderSeedFiles({ ...options, bundle: undefined }).userData) as Record<string, any>;
+    const plain = parse(renderSeedFiles({ ...options, bundle: undefined }).userData) as Yaml;
     const script = plain.write_files[1].content as string;
     expect(script).toContain('command -v mariadb-tdx');
     expect(script).not.toContain('tar -xzf');
@@ -61,14 +67,17 @@ describe('VM names', () => {
     expect(validateVmName(name)).toBe(name);
   });
 
-  it.each(['', '-x', '../etc', 'a/b', 'a b', 'x'.repeat(49)])('rejects %j with INVALID_NAME', (name) => {
-    expect(() => validateVmName(name)).toThrow(VmError);
-    try {
-      validateVmName(name);
-    } catch (error) {
-      expect((error as VmError).code).toBe('INVALID_NAME');
-    }
-  });
+  it.each(['', '-x', '../etc', 'a/b', 'a b', 'x'.repeat(49)])(
+    'rejects %j with INVALID_NAME',
+    (name) => {
+      expect(() => validateVmName(name)).toThrow(VmError);
+      try {
+        validateVmName(name);
+      } catch (error) {
+        expect((error as VmError).code).toBe('INVALID_NAME');
+      }
+    },
+  );
 
   it('moves a QMP socket with a long path to /tmp', () => {
     const layout = vmLayout(`/tmp/${'d'.repeat(100)}`, 'td-1');

@@ -31,14 +31,18 @@ function printGuestReport(report: GuestCheckReport) {
       ['check', 'status', 'observed', 'expected in a TD'],
       report.checks.map((check) => [
         check.title,
-        check.status === 'pass' ? style.ok('pass') : check.status === 'fail' ? style.fail('fail') : style.warn('unknown'),
+        check.status === 'pass'
+          ? style.ok('pass')
+          : check.status === 'fail'
+            ? style.fail('fail')
+            : style.warn('unknown'),
         check.observed,
         check.expected,
       ]),
     ),
   );
   if (!report.isTd) {
-    println(style.fail('This is not a TD: the host can read this VM\'s memory.'));
+    println(style.fail("This is not a TD: the host can read this VM's memory."));
   } else if (!report.quoteInterface) {
     println(style.warn('This is a TD, but quotes cannot be requested through configfs-tsm.'));
   } else {

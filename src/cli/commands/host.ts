@@ -13,7 +13,11 @@ export function hostCommand() {
           'QEMU and libvirt versions, TDVF firmware and a local quote generation service',
       )
       .option('--connect <uri>', 'libvirt connection URI (default: virsh default)')
-      .option('--qgs-socket <path>', 'UNIX socket of the quote generation service', '/var/run/tdx-qgs/qgs.socket')
+      .option(
+        '--qgs-socket <path>',
+        'UNIX socket of the quote generation service',
+        '/var/run/tdx-qgs/qgs.socket',
+      )
       .option('--json', 'print the result as JSON')
       .action(async (options) => {
         const { checkHost } = await import('../../vm/host-check.js');
@@ -31,7 +35,12 @@ function printHostReport(report: HostCheckReport) {
   println(
     renderTable(
       ['check', 'status', 'found', 'needed'],
-      report.checks.map((check) => [check.title, colour(style, check.status), check.found, check.needed]),
+      report.checks.map((check) => [
+        check.title,
+        colour(style, check.status),
+        check.found,
+        check.needed,
+      ]),
     ),
   );
   if (report.tdxReady) {

@@ -24,8 +24,18 @@ export function provisionCommand() {
       "file with that account's mysql_native_password hash (the password never enters the guest)",
     )
     .option('--dataset <name>', 'sample data set to load once: banking')
-    .option('--rows <n>', 'generated customers of the data set', parseInteger(0, MAX_BANKING_ROWS), 1000)
-    .option('--seed <n>', 'generator seed of the data set', parseInteger(0, 2 ** 31), DEFAULT_BANKING_SEED)
+    .option(
+      '--rows <n>',
+      'generated customers of the data set',
+      parseInteger(0, MAX_BANKING_ROWS),
+      1000,
+    )
+    .option(
+      '--seed <n>',
+      'generator seed of the data set',
+      parseInteger(0, 2 ** 31),
+      DEFAULT_BANKING_SEED,
+    )
     .option('--no-systemd', 'do not install the mariadb-tdx.service unit')
     .option('--announce <device>', 'also report progress and the result on this console device')
     .option('--json', 'print the result as JSON')
@@ -56,7 +66,9 @@ async function parseDataset(name: string | undefined, rows: number, seed: number
   if (name === undefined) return undefined;
   if (name !== 'banking') {
     const { DatasetError } = await import('../../errors.js');
-    throw new DatasetError('DATASET_UNKNOWN', `--dataset ${name} is not a known data set`, { hint: 'use --dataset banking' });
+    throw new DatasetError('DATASET_UNKNOWN', `--dataset ${name} is not a known data set`, {
+      hint: 'use --dataset banking',
+    });
   }
   return { rows, seed };
 }
@@ -64,11 +76,16 @@ async function parseDataset(name: string | undefined, rows: number, seed: number
 function printProvisioned(result: ProvisionResult) {
   const style = createStyle();
   const { server, guest } = result;
-  println(style.ok(`MariaDB ${server.version} runs with the hardened profile on port ${server.port}`));
+  println(
+    style.ok(`MariaDB ${server.version} runs with the hardened profile on port ${server.port}`),
+  );
   println(
     renderPairs([
       ['state directory', server.dir],
-      ['TD', guest.isTd ? 'yes (guest check passed)' : 'no: memory of this VM is readable by the host'],
+      [
+        'TD',
+        guest.isTd ? 'yes (guest check passed)' : 'no: memory of this VM is readable by the host',
+      ],
       ['keys', 'key file on the guest disk (attestation-based key release is not configured)'],
       ['banking data', result.datasetLoaded ? 'loaded now' : 'not loaded now'],
       ['start at boot', result.systemdUnit ?? 'no systemd unit installed'],

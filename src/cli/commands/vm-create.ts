@@ -21,23 +21,54 @@ export function vmCreateCommand() {
     .option('--qemu', 'run QEMU directly through QMP instead of libvirt')
     .option('--connect <uri>', 'libvirt connection URI (default: virsh default)')
     .addOption(
-      new Option('--dialect <name>', 'libvirt XML and QEMU dialect: upstream (libvirt 11.6+, QEMU 10.1+) or canonical (Ubuntu TDX stack)')
+      new Option(
+        '--dialect <name>',
+        'libvirt XML and QEMU dialect: upstream (libvirt 11.6+, QEMU 10.1+) or canonical (Ubuntu TDX stack)',
+      )
         .choices(['upstream', 'canonical'] as const)
         .default('upstream' as const),
     )
-    .addOption(new Option('--accel <name>', 'accelerator').choices(['auto', 'kvm', 'tcg'] as const).default('auto' as const))
+    .addOption(
+      new Option('--accel <name>', 'accelerator')
+        .choices(['auto', 'kvm', 'tcg'] as const)
+        .default('auto' as const),
+    )
     .option('--firmware <path>', 'firmware (TDVF for a TD; default: found automatically)')
-    .option('--qgs <address>', 'quote generation service: unix:/PATH or vsock:CID:PORT (default per dialect)')
+    .option(
+      '--qgs <address>',
+      'quote generation service: unix:/PATH or vsock:CID:PORT (default per dialect)',
+    )
     .option('--kernel <path>', 'boot this kernel directly (images without a boot loader)')
     .option('--initrd <path>', 'initrd for --kernel')
-    .option('--cmdline <text>', 'kernel command line for --kernel', 'console=ttyS0 root=/dev/vda rw')
+    .option(
+      '--cmdline <text>',
+      'kernel command line for --kernel',
+      'console=ttyS0 root=/dev/vda rw',
+    )
     .option('--ssh-key <path>', 'public SSH key authorized in the guest (default ~/.ssh/id_*.pub)')
-    .option('--rows <n>', 'generated customers of the banking data (0: none)', parseInteger(0, 1_000_000), 1000)
-    .option('--no-egress', 'isolate the guest: nothing but its forwarded ports (needs MariaDB in the image)')
-    .addOption(new Option('--vsock <mode>', 'virtio vsock device').choices(['auto', 'on', 'off'] as const).default('auto' as const))
+    .option(
+      '--rows <n>',
+      'generated customers of the banking data (0: none)',
+      parseInteger(0, 1_000_000),
+      1000,
+    )
+    .option(
+      '--no-egress',
+      'isolate the guest: nothing but its forwarded ports (needs MariaDB in the image)',
+    )
+    .addOption(
+      new Option('--vsock <mode>', 'virtio vsock device')
+        .choices(['auto', 'on', 'off'] as const)
+        .default('auto' as const),
+    )
     .option('--no-bundle', 'do not copy Node.js and mariadb-tdx into the seed (the image has them)')
     .option('--no-wait', 'return once the VM started, without waiting for MariaDB')
-    .option('--timeout <seconds>', 'how long to wait for the guest', parseInteger(10, 24 * 3600), 900)
+    .option(
+      '--timeout <seconds>',
+      'how long to wait for the guest',
+      parseInteger(10, 24 * 3600),
+      900,
+    )
     .option('--dry-run', 'print the libvirt XML (or QEMU command line) and create nothing')
     .option('--vm-dir <path>', VM_DIR_HELP)
     .option('--json', 'print the result as JSON')
@@ -92,20 +123,40 @@ function printCreated(result: CreateVmResult) {
   if (result.dryRun) {
     println(result.definition);
     println();
-    println(style.warn(`dry run: nothing was created or started (${record.kind === 'td' ? 'TD' : 'regular VM'}, ${record.dialect} dialect)`));
+    println(
+      style.warn(
+        `dry run: nothing was created or started (${record.kind === 'td' ? 'TD' : 'regular VM'}, ${record.dialect} dialect)`,
+      ),
+    );
     return;
   }
 
   const ready = record.guest !== undefined;
-  println(style.ok(`${record.name}: ${record.kind === 'td' ? 'TD' : 'regular VM'} ${ready ? 'is running with MariaDB ready' : 'started'}`));
+  println(
+    style.ok(
+      `${record.name}: ${record.kind === 'td' ? 'TD' : 'regular VM'} ${ready ? 'is running with MariaDB ready' : 'started'}`,
+    ),
+  );
   println(
     renderPairs([
       ['domain', `${record.domain} (${record.backend}, ${record.accel})`],
       ['ssh', `ssh -p ${record.ports.ssh} root@127.0.0.1`],
-      ['MariaDB', `127.0.0.1:${record.ports.mariadb} (TLS verified against ${result.layout.guestCa})`],
+      [
+        'MariaDB',
+        `127.0.0.1:${record.ports.mariadb} (TLS verified against ${result.layout.guestCa})`,
+      ],
       ['account', `${record.adminUser}, password in ${result.layout.adminPasswordFile}`],
-      ...(record.tdPolicy ? [['TD policy', `${record.tdPolicy} (debug off)`] as [string, string]] : []),
-      ['guest says', record.guest ? (record.guest.isTd ? 'TD (guest check passed)' : 'not a TD') : 'not ready yet'],
+      ...(record.tdPolicy
+        ? [['TD policy', `${record.tdPolicy} (debug off)`] as [string, string]]
+        : []),
+      [
+        'guest says',
+        record.guest
+          ? record.guest.isTd
+            ? 'TD (guest check passed)'
+            : 'not a TD'
+          : 'not ready yet',
+      ],
     ]),
   );
 }

@@ -28,7 +28,9 @@ function printList(entries: VmListEntry[]) {
       entries.map((entry) => [
         entry.name,
         entry.kind === 'td' ? 'TD' : 'regular',
-        entry.error ? `unknown: ${entry.error}` : entry.state + (entry.guestReady ? '' : ' (not ready)'),
+        entry.error
+          ? `unknown: ${entry.error}`
+          : entry.state + (entry.guestReady ? '' : ' (not ready)'),
         `127.0.0.1:${entry.sshPort}`,
         `127.0.0.1:${entry.mariadbPort}`,
         entry.vsockCid === undefined ? '-' : String(entry.vsockCid),

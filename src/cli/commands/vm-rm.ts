@@ -4,7 +4,9 @@ import { resolveVmRoot, VM_DIR_HELP } from '../vm-options.js';
 
 export function vmRmCommand() {
   return new Command('rm')
-    .description('power a VM off, remove its libvirt definition and delete its overlay, seed and secrets')
+    .description(
+      'power a VM off, remove its libvirt definition and delete its overlay, seed and secrets',
+    )
     .argument('<name>', 'VM name')
     .option('--vm-dir <path>', VM_DIR_HELP)
     .option('--json', 'print the result as JSON')
@@ -12,6 +14,9 @@ export function vmRmCommand() {
       const { removeVm } = await import('../../vm/lifecycle.js');
       const result = await removeVm(await resolveVmRoot(options.vmDir), name);
       if (options.json) printJson(result);
-      else println(`removed ${result.name}: ${result.domain} stopped and undefined, ${result.removedDir} deleted`);
+      else
+        println(
+          `removed ${result.name}: ${result.domain} stopped and undefined, ${result.removedDir} deleted`,
+        );
     });
 }
