@@ -70,6 +70,106 @@ export { status } from './local/status.js';
 export type { StatusReport, EncryptionSummary, TlsSummary } from './local/status.js';
 export { connectLocal, localConnectionOptions } from './local/client.js';
 
+// posture/: the posture check catalogue and its runner.
+export { checkPosture, localCheckConnection } from './posture/check.js';
+export type { CheckPostureOptions } from './posture/check.js';
+export { runPostureChecks } from './posture/runner.js';
+export type { RunPostureOptions } from './posture/runner.js';
+export { CATALOGUE } from './posture/catalogue/index.js';
+export { PostureError } from './posture/errors.js';
+export type { PostureErrorCode } from './posture/errors.js';
+export { localHostProbe } from './posture/host.js';
+export type { HostProbe, MountInfo, SwapArea } from './posture/host.js';
+export { CHECK_GROUPS, FINDING_STATUSES, POSTURE_PROFILES } from './posture/types.js';
+export type {
+  CheckContext,
+  CheckGroup,
+  Finding,
+  FindingStatus,
+  PostureCheck,
+  PostureProfile,
+  PostureReport,
+  Severity,
+  Verdict,
+} from './posture/types.js';
+export { parseServerVersion, seriesStatus, LONG_TERM_SERIES } from './posture/version.js';
+export type { ServerVersion, ReleaseSeries, SeriesStatus } from './posture/version.js';
+
+// attest/: TDX quote parsing (abi), verification (verify), policy, collateral.
+export { QuoteFormatError, CollateralError, PolicyError } from './attest/errors.js';
+export type {
+  QuoteFormatErrorCode,
+  CollateralErrorCode,
+  PolicyErrorCode,
+} from './attest/errors.js';
+export { parseQuote, parseTdxQuote } from './attest/abi/quote.js';
+export { isTdxQuote } from './attest/abi/types.js';
+export type {
+  Quote,
+  TdxQuote,
+  SgxQuote,
+  QuoteHeader,
+  TdReport,
+  EnclaveReport,
+  SignatureData,
+  PckCertificateChain,
+  BodyKind,
+  TeeName,
+} from './attest/abi/types.js';
+export { summarizeQuote, toHex } from './attest/abi/describe.js';
+export type { QuoteSummary, TdReportSummary, EnclaveReportSummary } from './attest/abi/describe.js';
+export {
+  TD_ATTRIBUTE_BITS,
+  hasTdAttribute,
+  describeTdAttributes,
+} from './attest/abi/td-attributes.js';
+export type { TdAttributeName, TdAttributesSummary } from './attest/abi/td-attributes.js';
+export { decodeQuoteInput } from './attest/quote-input.js';
+export { verifyQuote, assertQuoteVerified } from './attest/verify/verify.js';
+export type {
+  VerifyQuoteOptions,
+  QuoteVerification,
+  PlatformFacts,
+  CollateralFacts,
+} from './attest/verify/verify.js';
+export { QuoteVerificationError } from './attest/verify/failure.js';
+export type { VerificationFailureCode } from './attest/verify/failure.js';
+export type { StepId, StepResult, ValidityWindow } from './attest/verify/context.js';
+export type { TcbEvaluation, TcbStatus } from './attest/verify/tcb-status.js';
+export { createCollateral, mergeCollateral } from './attest/verify/collateral.js';
+export type {
+  Collateral,
+  CollateralInput,
+  SignedDocumentInput,
+  SignedCollateral,
+} from './attest/verify/collateral.js';
+export { INTEL_SGX_ROOT_CA_PEM, INTEL_SGX_ROOT_CA_FINGERPRINT } from './attest/verify/roots.js';
+export type { TrustedRootInput } from './attest/verify/roots.js';
+export { loadCollateral, collateralFromBytes } from './attest/collateral/load.js';
+export type { LoadCollateralOptions } from './attest/collateral/load.js';
+export { collateralFromBundle } from './attest/collateral/bundle.js';
+export type { CollateralBundle } from './attest/collateral/bundle.js';
+export { fetchCollateral } from './attest/collateral/pccs.js';
+export type {
+  FetchCollateralOptions,
+  FetchedCollateral,
+  FetchFunction,
+} from './attest/collateral/pccs.js';
+export { defaultCacheDir, writeCachedCollateral } from './attest/collateral/cache.js';
+export { parsePolicy, loadPolicy } from './attest/policy/parse.js';
+export { evaluatePolicy } from './attest/policy/evaluate.js';
+export { DEFAULT_POLICY, TCB_STATUSES } from './attest/policy/types.js';
+export type {
+  Policy,
+  PolicyFinding,
+  PolicyReport,
+  TdAttributeRule,
+} from './attest/policy/types.js';
+export { appraiseQuote } from './attest/appraise.js';
+export type { AppraiseQuoteOptions, QuoteAppraisal } from './attest/appraise.js';
+export { appraisalToJson } from './attest/report.js';
+export type { AppraisalJson } from './attest/report.js';
+
 // vm/: TDs and regular VMs on the host, and the guest side.
 export { VmError } from './vm/errors.js';
 export type { VmErrorCode } from './vm/errors.js';

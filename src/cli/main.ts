@@ -1,12 +1,14 @@
 import { Command, CommanderError } from '@commander-js/extra-typings';
 import { createRequire } from 'node:module';
 import { MariadbTdxError } from '../errors.js';
+import { checkCommand } from './commands/check.js';
 import { downCommand } from './commands/down.js';
 import { loadCommand } from './commands/load.js';
 import { provisionCommand } from './commands/provision.js';
 import { guestCommand } from './commands/guest.js';
 import { hostCommand } from './commands/host.js';
 import { vmCommand } from './commands/vm.js';
+import { quoteCommand } from './commands/quote.js';
 import { statusCommand } from './commands/status.js';
 import { upCommand } from './commands/up.js';
 
@@ -32,6 +34,11 @@ export function buildProgram(): Command {
   program.addCommand(downCommand());
   program.addCommand(statusCommand());
   program.addCommand(loadCommand());
+  program.commandsGroup('Any server with SQL access:');
+  program.addCommand(checkCommand());
+
+  program.commandsGroup('Relying party:');
+  program.addCommand(quoteCommand());
 
   program.commandsGroup('Host (hypervisor):');
   program.addCommand(hostCommand());

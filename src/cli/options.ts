@@ -18,3 +18,27 @@ export function defaultStateDir(): string {
 }
 
 export const DIR_HELP = 'state directory of the local server (env MARIADB_TDX_DIR)';
+
+/** Parses a point in time: Unix seconds, or an ISO 8601 date or date-time (UTC unless stated). */
+export function parseTime(value: string): Date {
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) {
+    const seconds = Number(trimmed);
+    if (Number.isSafeInteger(seconds * 1000)) return new Date(seconds * 1000);
+  }
+  const iso = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?$/;
+  if (iso.test(trimmed)) {
+    const withZone =
+      /T/.test(trimmed) && !/(Z|[+-]\d{2}:\d{2})$/.test(trimmed) ? `${trimmed}Z` : trimmed;
+    const time = Date.parse(withZone);
+    if (!Number.isNaN(time)) return new Date(time);
+  }
+  throw new InvalidArgumentError(
+    'expected Unix seconds or an ISO 8601 time such as 2025-07-01T00:00:00Z',
+  );
+}
+
+/** Collects a repeatable option's values in order. */
+export function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}

@@ -77,7 +77,7 @@ const CURRENCIES = ['EUR', 'EUR', 'EUR', 'GBP', 'USD', 'CHF'];
 const BANK_CODES = ['37040044', '50010517', '10020030', '70020270', '60050101', '20041111'];
 
 /** mulberry32: a small deterministic PRNG, enough for sample data (not for secrets). */
-function createRandom(seed: number): () => number {
+export function createRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
@@ -190,9 +190,13 @@ export function germanIbanFromBban(bban: string): string {
   return `DE${check}${bban}`;
 }
 
+// Balances start at 1000.00: shorter numbers such as "1.07" also occur in unrelated text (the
+// server's help tables contain timings like "331.07 ns"), so a scan would report false hits.
+const MIN_BALANCE = 1000;
+
 function randomBalance(random: () => number): string {
   // Skewed towards small balances, as real accounts are, up to about 2.5 million.
-  const magnitude = Math.pow(random(), 3) * 2_500_000;
+  const magnitude = MIN_BALANCE + Math.pow(random(), 3) * 2_500_000;
   const cents = Math.round(magnitude * 100) + Math.floor(random() * 100);
   return (cents / 100).toFixed(2);
 }

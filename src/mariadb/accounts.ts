@@ -44,6 +44,8 @@ export const ADMIN_HOSTS = ['127.0.0.1', '::1'] as const;
  * SQL that creates an administrator who must connect with TLS, unless `requireTls` is false
  * (only for servers without TLS, such as benchmark baselines). It carries only the password
  * hash, so the statement can be run in bootstrap mode without the password reaching any file.
+ * The password never expires, because it is a generated random secret that mariadb-tdx reads
+ * from a file, so default_password_lifetime would only lock the tool out.
  */
 export function adminAccountSql(
   user: string,
@@ -56,7 +58,7 @@ export function adminAccountSql(
   for (const host of hosts) {
     const account = `${quoteSqlString(user)}@${quoteSqlString(host)}`;
     statements.push(
-      `CREATE USER ${account} IDENTIFIED BY PASSWORD ${quoteSqlString(passwordHash)}${require};`,
+      `CREATE USER ${account} IDENTIFIED BY PASSWORD ${quoteSqlString(passwordHash)}${require} PASSWORD EXPIRE NEVER;`,
       `GRANT ALL PRIVILEGES ON *.* TO ${account} WITH GRANT OPTION;`,
     );
   }

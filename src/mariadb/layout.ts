@@ -16,6 +16,8 @@ export interface StateLayout {
   readonly root: string;
   readonly manifest: string;
   readonly serverOptionFile: string;
+  /** Option file of the user's own server settings, included at the end of serverOptionFile. */
+  readonly extraOptionFile: string;
   readonly clientOptionFile: string;
   readonly keysDir: string;
   readonly keyFile: string;
@@ -35,6 +37,7 @@ export interface StateLayout {
   readonly binlogBase: string;
   readonly logDir: string;
   readonly errorLog: string;
+  readonly auditLog: string;
   readonly runDir: string;
   readonly pidFile: string;
   readonly socket: string;
@@ -60,6 +63,7 @@ export function stateLayout(dir: string): StateLayout {
     root,
     manifest: join(root, MANIFEST_NAME),
     serverOptionFile: join(root, 'mariadb.cnf'),
+    extraOptionFile: join(root, 'extra.cnf'),
     clientOptionFile: join(root, 'client.cnf'),
     keysDir: join(root, 'keys'),
     keyFile: join(root, 'keys', 'keyfile'),
@@ -79,6 +83,7 @@ export function stateLayout(dir: string): StateLayout {
     binlogBase: join(root, 'binlog', 'binlog'),
     logDir: join(root, 'log'),
     errorLog: join(root, 'log', 'error.log'),
+    auditLog: join(root, 'log', 'audit.log'),
     runDir,
     pidFile: join(runDir, 'mariadbd.pid'),
     socket,

@@ -192,6 +192,11 @@ function tlsOptions(profile: ProfileName, layout: StateLayout): ServerOption[] {
     ...certificates,
     { name: 'tls_version', value: 'TLSv1.2,TLSv1.3' },
     {
+      name: 'ssl_cipher',
+      value: TLS12_CIPHERS.join(':'),
+      reason: 'TLSv1.2 suites with forward secrecy and AEAD only; TLSv1.3 suites stay the default',
+    },
+    {
       name: 'require_secure_transport',
       value: 'ON',
       reason: 'TCP connections without TLS are rejected',
@@ -199,10 +204,29 @@ function tlsOptions(profile: ProfileName, layout: StateLayout): ServerOption[] {
   ];
 }
 
+/**
+ * TLSv1.2 cipher suites of the hardened profile: ECDHE key exchange (forward secrecy) with GCM or
+ * ChaCha20-Poly1305, for ECDSA and RSA server certificates. OpenSSL's default list also offers
+ * static-RSA and CBC suites.
+ */
+export const TLS12_CIPHERS = [
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+] as const;
+
 function hardeningOptions(profile: ProfileName, layout: StateLayout): ServerOption[] {
   if (profile === 'baseline') return [];
 
   return [
+    {
+      name: 'enforce_storage_engine',
+      value: 'InnoDB',
+      reason: 'Aria and MyISAM changes reach logs and files that MariaDB never encrypts',
+    },
     { name: 'skip_name_resolve', value: 'ON' },
     { name: 'local_infile', value: 0, reason: 'clients cannot make the server read their files' },
     { name: 'secure_file_priv', value: layout.filesDir },
@@ -210,11 +234,43 @@ function hardeningOptions(profile: ProfileName, layout: StateLayout): ServerOpti
     { name: 'plugin_load_add', value: 'simple_password_check' },
     { name: 'strict_password_validation', value: 'ON' },
     { name: 'max_password_errors', value: 10 },
+    {
+      name: 'default_password_lifetime',
+      value: 365,
+      reason: 'passwords of accounts added later expire after a year unless set otherwise',
+    },
+    ...auditOptions(layout),
   ];
 }
 
-/** Renders options as a MariaDB option file with a `[mariadbd]` group. */
-export function renderOptionFile(group: string, options: readonly ServerOption[], header: string) {
+function auditOptions(layout: StateLayout): ServerOption[] {
+  return [
+    { name: 'plugin_load_add', value: 'server_audit' },
+    {
+      name: 'server_audit',
+      value: 'FORCE_PLUS_PERMANENT',
+      reason: 'the audit plugin cannot be unloaded to hide what follows',
+    },
+    {
+      name: 'server_audit_events',
+      value: 'CONNECT',
+      reason: 'who connected from where; query events would write statement values in clear',
+    },
+    { name: 'server_audit_file_path', value: layout.auditLog },
+    { name: 'server_audit_logging', value: 'ON' },
+  ];
+}
+
+/**
+ * Renders options as a MariaDB option file with one group. Files in `includes` are read after the
+ * group, so the options they set override the generated ones.
+ */
+export function renderOptionFile(
+  group: string,
+  options: readonly ServerOption[],
+  header: string,
+  includes: readonly string[] = [],
+) {
   const lines = header.split('\n').map((line) => `# ${line}`.trimEnd());
   lines.push('', `[${group}]`);
 
@@ -222,5 +278,28 @@ export function renderOptionFile(group: string, options: readonly ServerOption[]
     if (option.reason) lines.push(`# ${option.reason}`);
     lines.push(option.value === undefined ? option.name : `${option.name} = ${option.value}`);
   }
+  for (const path of includes) lines.push('', `!include ${path}`);
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * First content of the extra option file, which mariadb-tdx creates once and never rewrites.
+ * `initial` options are written into it, each after its reason.
+ */
+export function extraOptionFileTemplate(
+  serverOptionFile: string,
+  initial: readonly ServerOption[] = [],
+): string {
+  const lines = [
+    '# Your own server options for this state directory. mariadb-tdx creates this file once and',
+    `# never changes it; ${serverOptionFile} includes it last, so options here override the`,
+    '# generated ones. Restart the server (mariadb-tdx down, then up) to apply a change.',
+    '[mariadbd]',
+  ];
+  for (const option of initial) {
+    if (option.reason) lines.push(`# ${option.reason}`);
+    lines.push(option.value === undefined ? option.name : `${option.name} = ${option.value}`);
+  }
+  lines.push('');
+  return lines.join('\n');
 }

@@ -118,7 +118,7 @@ export async function waitForServer(
   throw new ServerError(
     'START_TIMEOUT',
     `mariadbd (pid ${pid}) did not accept connections on port ${port} within ${timeoutMs / 1000} s; last lines of ${layout.errorLog}:\n${tail.join('\n')}`,
-    { hint: `stop it with: mariadb-tdx down --dir ${layout.root}` },
+    { hint: 'read the error log above; mariadb-tdx stopped the server, no data was changed' },
   );
 }
 

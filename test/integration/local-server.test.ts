@@ -8,6 +8,7 @@ import { down } from '../../src/local/down.js';
 import { status } from '../../src/local/status.js';
 import { up } from '../../src/local/up.js';
 import { loadBanking } from '../../src/dataset/load.js';
+import { TLS12_CIPHERS } from '../../src/mariadb/profile.js';
 import { mariadbAvailable, startTestServer, type TestServer } from '../helpers/mariadb.js';
 
 const available = await mariadbAvailable();
@@ -67,7 +68,9 @@ describe.skipIf(!available)('hardened local server', () => {
           "'innodb_encrypt_temporary_tables', 'encrypt_tmp_files', 'encrypt_tmp_disk_tables', " +
           "'aria_encrypt_tables', 'encrypt_binlog', 'log_bin', 'require_secure_transport', " +
           "'tls_version', 'file_key_management_encryption_algorithm', 'general_log', " +
-          "'slow_query_log', 'innodb_immediate_scrub_data_uncompressed', 'innodb_undo_tablespaces')",
+          "'slow_query_log', 'innodb_immediate_scrub_data_uncompressed', 'innodb_undo_tablespaces', " +
+          "'ssl_cipher', 'default_password_lifetime', 'server_audit_events', 'server_audit_logging', " +
+          "'enforce_storage_engine')",
       )) as { Variable_name: string; Value: string }[];
       const variables = Object.fromEntries(rows.map((r) => [r.Variable_name, r.Value]));
       expect(variables).toEqual({
@@ -86,6 +89,11 @@ describe.skipIf(!available)('hardened local server', () => {
         require_secure_transport: 'ON',
         slow_query_log: 'OFF',
         tls_version: 'TLSv1.2,TLSv1.3',
+        ssl_cipher: TLS12_CIPHERS.join(':'),
+        default_password_lifetime: '365',
+        server_audit_events: 'CONNECT',
+        server_audit_logging: 'ON',
+        enforce_storage_engine: 'InnoDB',
       });
     } finally {
       await connection.end();
@@ -97,6 +105,25 @@ describe.skipIf(!available)('hardened local server', () => {
     try {
       const [row] = (await connection.query('SELECT @@tmpdir AS tmpdir')) as Row[];
       expect(String(row?.tmpdir)).toMatch(/^\/dev\/shm\//);
+    } finally {
+      await connection.end();
+    }
+  });
+
+  it('includes an extra option file that it creates once', async () => {
+    const layout = stateLayout(server.dir);
+    const generated = await readFile(layout.serverOptionFile, 'utf8');
+    expect(generated.trimEnd().endsWith(`!include ${layout.extraOptionFile}`)).toBe(true);
+    expect(await readFile(layout.extraOptionFile, 'utf8')).toMatch(/^\[mariadbd\]$/m);
+  });
+
+  it('never lets the admin password expire', async () => {
+    const connection = await connectLocal(server.dir);
+    try {
+      const rows = (await connection.query(
+        "SELECT JSON_VALUE(Priv, '$.password_lifetime') AS lifetime FROM mysql.global_priv WHERE User = 'admin'",
+      )) as { lifetime: string }[];
+      expect(rows.map((row) => row.lifetime)).toEqual(['0', '0']);
     } finally {
       await connection.end();
     }

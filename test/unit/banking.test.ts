@@ -45,6 +45,11 @@ describe('generateBanking', () => {
     for (const account of data.accounts) expect(account.balance).toMatch(/^\d{1,13}\.\d{2}$/);
   });
 
+  it('keeps balances at 1000.00 or more', () => {
+    for (const account of data.accounts)
+      expect(Number(account.balance)).toBeGreaterThanOrEqual(1000);
+  });
+
   it('returns the same rows for the same seed', () => {
     expect(generateBanking({ rows: 50, seed: 7 })).toEqual(generateBanking({ rows: 50, seed: 7 }));
     expect(generateBanking({ rows: 50, seed: 8 })).not.toEqual(

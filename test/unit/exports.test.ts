@@ -8,6 +8,13 @@ describe('public exports', () => {
     expect(typeof library.status).toBe('function');
   });
 
+  it('exposes the posture check', () => {
+    expect(typeof library.checkPosture).toBe('function');
+    expect(typeof library.runPostureChecks).toBe('function');
+    expect(library.CATALOGUE.length).toBeGreaterThanOrEqual(50);
+    expect(new library.PostureError('NOT_MARIADB', 'x')).toBeInstanceOf(library.MariadbTdxError);
+  });
+
   it('exposes typed errors with codes', () => {
     const error = new library.KeyError('KEY_FILE_MISSING', 'missing');
     expect(error).toBeInstanceOf(library.MariadbTdxError);
@@ -29,5 +36,17 @@ describe('public exports', () => {
       expect(typeof (library as Record<string, unknown>)[name]).toBe('function');
     }
     expect(new library.VmError('VM_EXISTS', 'exists')).toBeInstanceOf(library.MariadbTdxError);
+  });
+
+  it('exposes quote verification with the Intel root as the only default anchor', () => {
+    expect(typeof library.verifyQuote).toBe('function');
+    expect(typeof library.appraiseQuote).toBe('function');
+    expect(typeof library.createCollateral).toBe('function');
+    expect(library.INTEL_SGX_ROOT_CA_FINGERPRINT).toBe(
+      '44a0196b2b99f889b8e149e95b807a350e7424964399e885a7cbb8ccfab674d3',
+    );
+    expect(new library.QuoteVerificationError('PCK_REVOKED', 'revoked')).toBeInstanceOf(
+      library.MariadbTdxError,
+    );
   });
 });
