@@ -143,7 +143,9 @@ async function dumpFailure(file: string, format: DumpFormat, error: unknown): Pr
       cause: error,
     });
   }
-  return new VmError('DUMP_FAILED', `the dump to ${file} failed: ${message}${note}`, { cause: error });
+  return new VmError('DUMP_FAILED', `the dump to ${file} failed: ${message}${note}`, {
+    cause: error,
+  });
 }
 
 async function freeBytes(dir: string): Promise<number | undefined> {

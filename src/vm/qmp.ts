@@ -186,7 +186,10 @@ function openSocket(path: string, timeoutMs: number): Promise<Socket> {
     const timer = setTimeout(() => {
       socket.destroy();
       reject(
-        new VmError('QMP_FAILED', `QMP socket ${path} did not respond within ${timeoutMs / 1000} s`),
+        new VmError(
+          'QMP_FAILED',
+          `QMP socket ${path} did not respond within ${timeoutMs / 1000} s`,
+        ),
       );
     }, timeoutMs);
     socket.once('connect', () => {

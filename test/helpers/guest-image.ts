@@ -1,5 +1,14 @@
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import {
+  copyFile,
+  mkdir,
+  mkdtemp,
+  readFile,
+  readdir,
+  rename,
+  rm,
+  writeFile,
+} from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -48,6 +57,8 @@ const PACKAGES = [
   'mariadb-client',
 ];
 const IMAGE_SIZE = '3G';
+// Disk-backed by convention (unlike /tmp on some systems); the build needs about 2.5 GB.
+const SCRATCH_DIR = process.env.MARIADB_TDX_IMAGE_SCRATCH ?? '/var/tmp';
 // Bump when the steps below change, so that cached images are rebuilt.
 const RECIPE_VERSION = 2;
 const UNSAFE_IO_CONFIG = 'etc/dpkg/dpkg.cfg.d/02-mariadb-tdx-unsafe-io';
@@ -89,11 +100,17 @@ export async function ensureGuestImage(
   }
 }
 
+/**
+ * Builds the root file system in a scratch directory under /var/tmp, outside the repository,
+ * because debootstrap mounts /proc and /sys inside it while it works. Only the finished files
+ * move into the cache.
+ */
 async function buildImage(dir: string, log: (line: string) => void) {
-  const work = `${dir}.build-${process.pid}`;
+  const work = await mkdtemp(join(SCRATCH_DIR, 'mariadb-tdx-image-'));
   const root = join(work, 'root');
-  await rm(work, { recursive: true, force: true });
-  await mkdir(work, { recursive: true });
+  const output = `${dir}.partial-${process.pid}`;
+  await rm(output, { recursive: true, force: true });
+  await mkdir(output, { recursive: true });
   try {
     log(`debootstrap ${SUITE} (first stage)`);
     await run('debootstrap', [
@@ -131,17 +148,27 @@ async function buildImage(dir: string, log: (line: string) => void) {
     log('mke2fs -d (ext4 image without loop mounts) and qemu-img convert');
     const raw = join(work, 'disk.raw');
     await run('mke2fs', ['-q', '-t', 'ext4', '-d', root, '-L', 'vmroot', raw, IMAGE_SIZE]);
-    await run('qemu-img', ['convert', '-O', 'qcow2', raw, join(work, 'base.qcow2')]);
-    await copyFile(join(root, 'boot', kernel), join(work, 'vmlinuz'));
-    await copyFile(join(root, 'boot', initrd), join(work, 'initrd.img'));
-    await rm(root, { recursive: true, force: true });
-    await rm(raw);
+    await run('qemu-img', ['convert', '-O', 'qcow2', raw, join(output, 'base.qcow2')]);
+    await copyFile(join(root, 'boot', kernel), join(output, 'vmlinuz'));
+    await copyFile(join(root, 'boot', initrd), join(output, 'initrd.img'));
 
     await rm(dir, { recursive: true, force: true });
-    await rename(work, dir);
+    await rename(output, dir);
   } finally {
+    await unmountUnder(work);
     await rm(work, { recursive: true, force: true });
+    await rm(output, { recursive: true, force: true });
   }
+}
+
+/** Unmounts whatever a failed debootstrap left mounted in the scratch directory, deepest first. */
+async function unmountUnder(dir: string) {
+  const mounts = (await readFile('/proc/self/mounts', 'utf8'))
+    .split('\n')
+    .map((line) => line.split(' ')[1] ?? '')
+    .filter((point) => point.startsWith(`${dir}/`))
+    .sort((a, b) => b.length - a.length);
+  for (const point of mounts) await runTool('umount', ['--lazy', point]);
 }
 
 async function run(command: string, args: string[]) {

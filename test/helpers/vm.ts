@@ -1,4 +1,6 @@
+import { expect } from 'vitest';
 import { findExecutable } from '../../src/mariadb/binaries.js';
+import { VmError } from '../../src/vm/errors.js';
 
 const VM_TOOLS = [
   'qemu-system-x86_64',
@@ -29,4 +31,15 @@ export async function vmTestsAvailable(): Promise<boolean> {
 /** Wall-clock seconds since `start`, for the timings a test reports. */
 export function secondsSince(start: number): number {
   return Math.round((Date.now() - start) / 100) / 10;
+}
+
+/** Awaits a promise that must reject with a VmError of `code`, and returns that error. */
+export async function expectVmError(promise: Promise<unknown>, code: string): Promise<VmError> {
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  expect(error).toBeInstanceOf(VmError);
+  expect((error as VmError).code).toBe(code);
+  return error as VmError;
 }

@@ -5,11 +5,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findExecutable } from '../../src/mariadb/binaries.js';
 import { createVm } from '../../src/vm/create.js';
-import { VmError } from '../../src/vm/errors.js';
 import { requireQcow2 } from '../../src/vm/image.js';
 import { dumpVm } from '../../src/vm/dump.js';
 import { removeVm } from '../../src/vm/lifecycle.js';
 import { locateTool, runTool } from '../../src/vm/tools.js';
+import { expectVmError } from '../helpers/vm.js';
 
 const qemuImg = await findExecutable('qemu-img');
 if (!qemuImg && process.env.MARIADB_TDX_REQUIRE_INTEGRATION) {
@@ -17,16 +17,6 @@ if (!qemuImg && process.env.MARIADB_TDX_REQUIRE_INTEGRATION) {
 }
 
 const tdxHost = existsSync('/sys/module/kvm_intel/parameters/tdx');
-
-async function expectVmError(promise: Promise<unknown>, code: string) {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(VmError);
-  expect((error as VmError).code).toBe(code);
-  return error as VmError;
-}
 
 describe.skipIf(!qemuImg)('VM commands on bad input', () => {
   let dir: string;

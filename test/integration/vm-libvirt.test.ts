@@ -30,7 +30,7 @@ const MINUTE = 60_000;
 /**
  * The libvirt backend against a libvirtd of its own: define and start through virsh, the
  * console file, memory-only dumps, guest-physical reads and removal. Provisioning inside the
- * guest is the same code as with the QEMU backend and is covered there; this VM is dumped as
+ * guest is the same code as with the QEMU backend and is tested there, so this VM is dumped as
  * soon as its kernel runs.
  */
 describe.skipIf(!available)('regular VM through libvirt', () => {

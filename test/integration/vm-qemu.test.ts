@@ -7,7 +7,6 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createVm } from '../../src/vm/create.js';
 import { dumpVm } from '../../src/vm/dump.js';
-import { VmError } from '../../src/vm/errors.js';
 import { connectVm } from '../../src/vm/guest-link.js';
 import { vmLayout } from '../../src/vm/layout.js';
 import { listVms, removeVm } from '../../src/vm/lifecycle.js';
@@ -15,22 +14,12 @@ import type { VmRecord } from '../../src/vm/registry.js';
 import { QemuBackend } from '../../src/vm/qemu-backend.js';
 import { runTool } from '../../src/vm/tools.js';
 import { ensureGuestImage, type GuestImage } from '../helpers/guest-image.js';
-import { secondsSince, vmTestsAvailable } from '../helpers/vm.js';
+import { expectVmError, secondsSince, vmTestsAvailable } from '../helpers/vm.js';
 
 const execFileAsync = promisify(execFile);
 const available = await vmTestsAvailable();
 const MINUTE = 60_000;
 const log = (line: string) => process.stderr.write(`  [vm test] ${line}\n`);
-
-async function expectVmError(promise: Promise<unknown>, code: string): Promise<VmError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(VmError);
-  expect((error as VmError).code).toBe(code);
-  return error as VmError;
-}
 
 function readBanner(port: number): Promise<string> {
   return new Promise((resolve, reject) => {
