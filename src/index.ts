@@ -170,6 +170,51 @@ export type { AppraiseQuoteOptions, QuoteAppraisal } from './attest/appraise.js'
 export { appraisalToJson } from './attest/report.js';
 export type { AppraisalJson } from './attest/report.js';
 
+// attest/evidence: quotes from configfs-tsm in a TD, or from a SIMULATED TD.
+export { EvidenceError } from './attest/evidence/errors.js';
+export type { EvidenceErrorCode } from './attest/evidence/errors.js';
+export { openEvidence } from './attest/evidence/open.js';
+export type { OpenEvidenceOptions } from './attest/evidence/open.js';
+export { tsmEvidence, TSM_REPORT_DIR } from './attest/evidence/tsm.js';
+export type { EvidenceKind, EvidenceProvider } from './attest/evidence/types.js';
+export { createSimulatedTd } from './attest/evidence/simulated/td.js';
+export type { SimulatedTdChoices, SimulatedTdSummary } from './attest/evidence/simulated/td.js';
+export { simulatedEvidence } from './attest/evidence/simulated/provider.js';
+
+// kbs/: the key broker, its key store, and the agent in the TD.
+export { BrokerError, AgentError } from './kbs/errors.js';
+export type { BrokerErrorCode, AgentErrorCode } from './kbs/errors.js';
+export { canonicalRuntimeData, expectedReportData } from './kbs/runtime-data.js';
+export type { RuntimeDataInput } from './kbs/runtime-data.js';
+export { initBroker } from './kbs/broker/init.js';
+export type { InitBrokerOptions, InitBrokerResult } from './kbs/broker/init.js';
+export { startBroker } from './kbs/broker/serve.js';
+export type { StartBrokerOptions, RunningBroker } from './kbs/broker/serve.js';
+export { serveBroker } from './kbs/broker/run.js';
+export type { ServeBrokerOptions } from './kbs/broker/run.js';
+export { createBrokerApp } from './kbs/broker/app.js';
+export { createQuoteAppraiser } from './kbs/broker/quote-appraiser.js';
+export type { QuoteAppraiserOptions } from './kbs/broker/quote-appraiser.js';
+export type { Appraisal, QuoteAppraiser, TdClaims } from './kbs/broker/appraisal.js';
+export { KeyStore } from './kbs/store/key-store.js';
+export type { KeySetInfo, KeyVersion, KeyVersionInfo } from './kbs/store/key-store.js';
+export { listKeys, createKeySet, rotateKey, importKeyFile } from './kbs/store/admin.js';
+export { KbsClient } from './kbs/agent/client.js';
+export type { KbsConnection } from './kbs/agent/client.js';
+export { obtainKeys } from './kbs/agent/obtain.js';
+export type { ObtainKeysOptions, ObtainKeysResult, ReleasedKeys } from './kbs/agent/obtain.js';
+export { deliverKeyFile, serveVault } from './kbs/agent/run.js';
+export type {
+  AgentOptions,
+  AgentSummary,
+  KeyFileDelivery,
+  VaultAgent,
+  VaultAgentOptions,
+} from './kbs/agent/run.js';
+export { startVaultEndpoint, generateVaultToken } from './kbs/agent/vault.js';
+export type { VaultEndpoint, VaultEndpointOptions } from './kbs/agent/vault.js';
+export { prepareBrokerKeys } from './kbs/local-keys.js';
+
 // vm/: TDs and regular VMs on the host, and the guest side.
 export { VmError } from './vm/errors.js';
 export type { VmErrorCode } from './vm/errors.js';

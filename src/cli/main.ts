@@ -1,14 +1,17 @@
 import { Command, CommanderError } from '@commander-js/extra-typings';
 import { createRequire } from 'node:module';
 import { MariadbTdxError } from '../errors.js';
+import { agentCommand } from './commands/agent.js';
 import { checkCommand } from './commands/check.js';
 import { downCommand } from './commands/down.js';
+import { kbsCommand } from './commands/kbs.js';
 import { loadCommand } from './commands/load.js';
 import { provisionCommand } from './commands/provision.js';
 import { guestCommand } from './commands/guest.js';
 import { hostCommand } from './commands/host.js';
 import { vmCommand } from './commands/vm.js';
 import { quoteCommand } from './commands/quote.js';
+import { simulateCommand } from './commands/simulate.js';
 import { statusCommand } from './commands/status.js';
 import { upCommand } from './commands/up.js';
 
@@ -40,6 +43,11 @@ export function buildProgram(): Command {
   program.commandsGroup('Relying party:');
   program.addCommand(quoteCommand());
 
+  program.commandsGroup('Keys by attestation:');
+  program.addCommand(kbsCommand());
+  program.addCommand(agentCommand());
+  program.addCommand(simulateCommand());
+
   program.commandsGroup('Host (hypervisor):');
   program.addCommand(hostCommand());
   program.addCommand(vmCommand());
@@ -48,12 +56,16 @@ export function buildProgram(): Command {
   program.addCommand(guestCommand());
   program.addCommand(provisionCommand());
 
-  const exitOverrideAll = (command: Command) => {
-    command.exitOverride();
-    for (const sub of command.commands) exitOverrideAll(sub as Command);
-  };
-  for (const command of program.commands) exitOverrideAll(command as Command);
+  overrideExits(program);
   return program;
+}
+
+// Commander exits the process on errors unless told otherwise, in every nested command too.
+function overrideExits(command: Command) {
+  for (const child of command.commands) {
+    child.exitOverride();
+    overrideExits(child as Command);
+  }
 }
 
 /** Runs the CLI and returns the exit status instead of exiting, so tests can call it. */

@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import { ConfigError, ServerError } from '../errors.js';
 import { stateLayout, DEFAULT_STATE_DIR } from '../mariadb/layout.js';
 import { readServerPid, stopServer } from '../mariadb/server.js';
+import { stopAgent } from './agent-process.js';
 import { classifyStateDir, readManifest } from './manifest.js';
 
 /** Options of {@link down}. */
@@ -19,6 +20,8 @@ export interface DownResult {
   readonly dir: string;
   /** Pid of the server that was stopped, or undefined when none was running. */
   readonly stoppedPid: number | undefined;
+  /** Pid of the key broker agent that was stopped, or undefined when none was running. */
+  readonly stoppedAgentPid: number | undefined;
   readonly purged: boolean;
 }
 
@@ -55,6 +58,8 @@ export async function down(options: DownOptions = {}): Promise<DownResult> {
 
   const pid = await readServerPid(layout);
   if (pid !== undefined) await stopServer(pid, options.timeoutMs ?? DEFAULT_STOP_TIMEOUT_MS);
+  // The agent serves keys to the server; it stops after the server no longer needs them.
+  const agentPid = await stopAgent(layout);
 
   if (options.purge) {
     if ((await readServerPid(layout)) !== undefined) {
@@ -64,8 +69,14 @@ export async function down(options: DownOptions = {}): Promise<DownResult> {
     }
     await rm(layout.root, { recursive: true, force: true });
     if (layout.ramTmpDir) await rm(layout.ramTmpDir, { recursive: true, force: true });
+    await rm(layout.ramKeysDir, { recursive: true, force: true });
     if (!layout.socket.startsWith(layout.root)) await rm(layout.socket, { force: true });
   }
 
-  return { dir: layout.root, stoppedPid: pid, purged: options.purge === true };
+  return {
+    dir: layout.root,
+    stoppedPid: pid,
+    stoppedAgentPid: agentPid,
+    purged: options.purge === true,
+  };
 }

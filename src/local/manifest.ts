@@ -15,9 +15,40 @@ export interface StateManifest {
   readonly adminUser: string;
   /** Absolute path of the passphrase file when the key file is stored encrypted. */
   readonly filekeyPath?: string | undefined;
+  /** Set when keys come from a key broker by attestation instead of a local key file. */
+  readonly keySource?: BrokerKeySource | undefined;
   readonly createdAt: string;
   /** False until the data directory has been created and the admin account added. */
   readonly initialized: boolean;
+}
+
+/** Keys released by a key broker to this server's TD; fixed when the directory is created. */
+export interface BrokerKeySource {
+  readonly kind: 'kbs';
+  /** Base URL of the broker. */
+  readonly url: string;
+  /** Absolute path of the broker's CA certificate. */
+  readonly caFile: string;
+  readonly keyset: string;
+  /** `keyfile`: file_key_management reads a key file on tmpfs; `vault`: the agent serves keys. */
+  readonly mode: 'keyfile' | 'vault';
+  readonly evidence: 'tdx' | 'simulated';
+  /** Directory of the simulated TD, with `evidence: 'simulated'`. */
+  readonly simulatedTd?: string | undefined;
+}
+
+function isBrokerKeySource(value: unknown): value is BrokerKeySource {
+  const source = value as Partial<BrokerKeySource>;
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    source.kind === 'kbs' &&
+    typeof source.url === 'string' &&
+    typeof source.caFile === 'string' &&
+    typeof source.keyset === 'string' &&
+    (source.mode === 'keyfile' || source.mode === 'vault') &&
+    (source.evidence === 'tdx' || source.evidence === 'simulated')
+  );
 }
 
 /** Kind of a directory, from the point of view of `up`. */
@@ -65,7 +96,8 @@ export async function readManifest(layout: StateLayout): Promise<StateManifest> 
     PROFILE_NAMES.includes(parsed.profile as ProfileName) &&
     Number.isInteger(parsed.port) &&
     typeof parsed.adminUser === 'string' &&
-    typeof parsed.initialized === 'boolean';
+    typeof parsed.initialized === 'boolean' &&
+    (parsed.keySource === undefined || isBrokerKeySource(parsed.keySource));
   if (!valid) {
     throw new ConfigError('STATE_DIR_INVALID', `${layout.manifest} is not a valid manifest`, {
       hint: 'restore the file from a backup',

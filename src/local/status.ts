@@ -5,7 +5,7 @@ import type { ProfileName } from '../mariadb/profile.js';
 import { readServerPid } from '../mariadb/server.js';
 import { readProcessStartTime } from '../util/process.js';
 import { connectLocal } from './client.js';
-import { readManifest } from './manifest.js';
+import { readManifest, type StateManifest } from './manifest.js';
 
 /** Encryption at rest as the running server reports it. */
 export interface EncryptionSummary {
@@ -45,17 +45,37 @@ export interface StatusReport {
   readonly problem?: string;
 }
 
+function describeKeys(manifest: StateManifest) {
+  const source = manifest.keySource;
+  if (source) {
+    const keyStorage =
+      source.mode === 'vault'
+        ? `released by the key broker ${source.url} (key set ${source.keyset}) and served from memory by the agent`
+        : `released by the key broker ${source.url} (key set ${source.keyset}) as a key file on tmpfs, deleted after start`;
+    const simulated =
+      source.evidence === 'simulated'
+        ? ' The attestation evidence is SIMULATED, not TDX hardware.'
+        : '';
+    return { keyStorage, keyNote: `Keys: ${keyStorage}; none on persistent storage.${simulated}` };
+  }
+
+  const keyStorage = manifest.filekeyPath
+    ? `key file on local disk, encrypted with the passphrase in ${manifest.filekeyPath}`
+    : 'key file on local disk, in clear (mode 0600)';
+  const keyNote =
+    `Keys: ${keyStorage}. This is a development default: anyone who can read the disk ` +
+    'can read the keys. Keys released only to an attested TD replace it in production.';
+  return { keyStorage, keyNote };
+}
+
 /** Reports whether the local server runs and how its data is protected. */
 export async function status(options: { dir?: string | undefined } = {}): Promise<StatusReport> {
   const layout = stateLayout(options.dir ?? DEFAULT_STATE_DIR);
   const manifest = await readManifest(layout);
   const pid = await readServerPid(layout);
-  const keyStorage = manifest.filekeyPath
-    ? `key file on local disk, encrypted with the passphrase in ${manifest.filekeyPath}`
-    : 'key file on local disk, in clear (mode 0600)';
+  const { keyStorage, keyNote } = describeKeys(manifest);
   const notes = [
-    `Keys: ${keyStorage}. This is a development default: anyone who can read the disk ` +
-      'can read the keys. Keys released only to an attested TD replace it in production.',
+    keyNote,
     'In use: this server runs outside a TDX Trust Domain, so its memory is readable by the host.',
   ];
 

@@ -1,32 +1,23 @@
-import { chmod, mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ConfigError, ServerError } from '../errors.js';
-import { generatePassword, nativePasswordHash, adminAccountSql } from '../mariadb/accounts.js';
 import { locateMariadb, type MariadbBinaries } from '../mariadb/binaries.js';
 import { stateLayout, DEFAULT_STATE_DIR, type StateLayout } from '../mariadb/layout.js';
-import { createLocalKeys, keyFilePath, readFilekey, verifyLocalKeys } from '../mariadb/keystore.js';
-import {
-  extraOptionFileTemplate,
-  profileTmpDir,
-  renderOptionFile,
-  serverOptions,
-  type ProfileName,
-  type ServerOption,
-} from '../mariadb/profile.js';
-import {
-  installDataDir,
-  readServerPid,
-  runBootstrapSql,
-  spawnServer,
-  stopServer,
-  waitForServer,
-} from '../mariadb/server.js';
-import { generateTlsMaterial } from '../mariadb/tls.js';
+import { verifyLocalKeys } from '../mariadb/keystore.js';
+import { profileTmpDir, type ProfileName, type ServerOption } from '../mariadb/profile.js';
+import { readServerPid, spawnServer, stopServer, waitForServer } from '../mariadb/server.js';
 import { findFreePort, isPortFree } from '../util/net.js';
-import { pathExists, writeFileAtomic, writeNewFile } from '../util/fs.js';
-import { connectLocal, renderClientOptionFile } from './client.js';
-import { remoteAdminSql, validateRemoteAdmins, type RemoteAdminAccount } from './remote-admins.js';
-import { classifyStateDir, readManifest, writeManifest, type StateManifest } from './manifest.js';
+import { connectLocal } from './client.js';
+import type { ExternalKeyProvider, ExternalKeys } from './external-keys.js';
+import {
+  classifyStateDir,
+  readManifest,
+  writeManifest,
+  type BrokerKeySource,
+  type StateManifest,
+} from './manifest.js';
+import { validateRemoteAdmins, type RemoteAdminAccount } from './remote-admins.js';
+import { createState, initializeDataDir, writeOptionFiles } from './state.js';
 
 /** Options of {@link up}. */
 export interface UpOptions {
@@ -38,6 +29,10 @@ export interface UpOptions {
   readonly filekeyPath?: string | undefined;
   /** Server profile of a new state directory; default `hardened`. */
   readonly profile?: ProfileName | undefined;
+  /** Keys from a key broker by attestation instead of a local key file; fixed at creation. */
+  readonly keySource?: BrokerKeySource | undefined;
+  /** Obtains broker keys; required for a state directory with a broker key source. */
+  readonly keyProvider?: ExternalKeyProvider | undefined;
   readonly startTimeoutMs?: number | undefined;
   /** Called with a short description of each step. */
   readonly onStep?: ((step: string) => void) | undefined;
@@ -65,14 +60,22 @@ export interface LocalServerInfo {
   readonly clientCommand: string;
   readonly pid: number;
   readonly version: string;
-  readonly keyProtection: 'key file' | 'encrypted key file';
+  readonly keyProtection: KeyProtection;
+  /** True when the broker released the keys on SIMULATED evidence, not TDX hardware. */
+  readonly simulatedEvidence: boolean;
   /** True when this call created the state directory. */
   readonly created: boolean;
   /** True when the server was already running and was left as it was. */
   readonly alreadyRunning: boolean;
 }
 
-const ADMIN_USER = 'admin';
+/** Where the server's keys come from. */
+export type KeyProtection =
+  | 'key file'
+  | 'encrypted key file'
+  | 'key broker: key file on tmpfs'
+  | 'key broker: agent on loopback';
+
 const DEFAULT_START_TIMEOUT_MS = 90_000;
 const DEFAULT_STOP_AFTER_FAILURE_MS = 60_000;
 
@@ -109,36 +112,46 @@ export async function up(options: UpOptions = {}): Promise<LocalServerInfo> {
   } else {
     const port = options.port ?? (await findFreePort());
     await ensurePortFree(port, options.bindAddress, false);
-    step('creating state directory, keys and TLS material');
+    step(
+      options.keySource
+        ? 'creating state directory and TLS material (keys come from the broker)'
+        : 'creating state directory, keys and TLS material',
+    );
     manifest = await createState(layout, options, port);
     created = true;
   }
 
-  await writeOptionFiles(layout, manifest, options.extraOptions ?? []);
-
-  if (!manifest.initialized) {
-    manifest = await initializeDataDir(layout, manifest, binaries, step, options.remoteAdmins);
-  }
-
-  step('comparing key check values');
-  await verifyLocalKeys(layout, { filekeyPath: manifest.filekeyPath });
-  await mkdir(profileTmpDir(manifest.profile, layout).path, { recursive: true, mode: 0o700 });
-
-  step(`starting mariadbd on ${manifest.bindAddress ?? '127.0.0.1'}:${manifest.port}`);
-  const pid = spawnServer(binaries, layout);
+  const external = await obtainExternalKeys(layout, manifest, options, step);
+  let pid: number | undefined;
   try {
-    await waitForServer(
-      pid,
-      manifest.port,
-      layout,
-      options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
-    );
+    await writeOptionFiles(layout, manifest, external, options.extraOptions ?? []);
+    if (!manifest.initialized) {
+      manifest = await initializeDataDir(layout, manifest, binaries, step, external, {
+        remoteAdmins: options.remoteAdmins,
+      });
+    }
+
+    if (!external) {
+      step('comparing key check values');
+      await verifyLocalKeys(layout, { filekeyPath: manifest.filekeyPath });
+    }
+    await mkdir(profileTmpDir(manifest.profile, layout).path, { recursive: true, mode: 0o700 });
+
+    step(`starting mariadbd on ${manifest.bindAddress ?? '127.0.0.1'}:${manifest.port}`);
+    pid = spawnServer(binaries, layout, external?.env);
+    const timeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
+    await waitForServer(pid, manifest.port, layout, timeoutMs);
+    await external?.afterStart();
+
     step('connecting over TLS with the server certificate verified');
     const connection = await connectLocal(layout.root);
     await connection.end();
   } catch (error) {
     // A server that cannot be verified is not left running behind the user's back.
-    await stopServer(pid, DEFAULT_STOP_AFTER_FAILURE_MS).catch(() => undefined);
+    if (pid !== undefined) {
+      await stopServer(pid, DEFAULT_STOP_AFTER_FAILURE_MS).catch(() => undefined);
+    }
+    await external?.abort();
     throw error;
   }
 
@@ -152,8 +165,36 @@ function validatePort(port: number | undefined) {
   }
 }
 
+/** Attests to the broker when keys come from one; undefined for a local key file. */
+async function obtainExternalKeys(
+  layout: StateLayout,
+  manifest: StateManifest,
+  options: UpOptions,
+  step: (text: string) => void,
+): Promise<ExternalKeys | undefined> {
+  if (!manifest.keySource) return undefined;
+  if (!options.keyProvider) {
+    throw new ConfigError(
+      'INVALID_OPTION',
+      `${layout.root} gets its keys from the key broker ${manifest.keySource.url}`,
+      { hint: 'start it with the CLI (mariadb-tdx up) or pass a keyProvider' },
+    );
+  }
+  step(`obtaining keys from ${manifest.keySource.url} by attestation`);
+  return options.keyProvider(layout, manifest.keySource, step);
+}
+
 async function prepareExisting(layout: StateLayout, options: UpOptions) {
   const manifest = await readManifest(layout);
+  const requested = options.keySource;
+  const recorded = manifest.keySource;
+  if (requested && JSON.stringify(requested) !== JSON.stringify(recorded)) {
+    throw new ConfigError(
+      'INVALID_OPTION',
+      `${layout.root} was created ${recorded ? `with keys from ${recorded.url} (key set ${recorded.keyset}, ${recorded.mode} mode)` : 'with a local key file'}; the key source cannot change afterwards`,
+      { hint: 'run up without key broker options; the state directory remembers them' },
+    );
+  }
   const requestedFilekey = options.filekeyPath ? resolve(options.filekeyPath) : undefined;
 
   if (requestedFilekey !== undefined && requestedFilekey !== manifest.filekeyPath) {
@@ -171,52 +212,6 @@ async function prepareExisting(layout: StateLayout, options: UpOptions) {
     );
   }
   return manifest;
-}
-
-async function createState(
-  layout: StateLayout,
-  options: UpOptions,
-  port: number,
-): Promise<StateManifest> {
-  const filekeyPath = options.filekeyPath ? resolve(options.filekeyPath) : undefined;
-  if (filekeyPath) await readFilekey(filekeyPath);
-
-  await mkdir(layout.root, { recursive: true, mode: 0o700 });
-  await chmod(layout.root, 0o700);
-  for (const dir of [layout.keysDir, layout.tlsDir, layout.secretsDir, layout.logDir]) {
-    await mkdir(dir, { mode: 0o700 });
-  }
-  for (const dir of [layout.binlogDir, layout.runDir, layout.filesDir]) {
-    await mkdir(dir, { mode: 0o700 });
-  }
-
-  const manifest: StateManifest = {
-    tool: 'mariadb-tdx',
-    format: 1,
-    profile: options.profile ?? 'hardened',
-    port,
-    bindAddress: options.bindAddress,
-    adminUser: ADMIN_USER,
-    filekeyPath,
-    createdAt: new Date().toISOString(),
-    initialized: false,
-  };
-  await writeManifest(layout, manifest);
-
-  await createLocalKeys(layout, { filekeyPath });
-  await writeTlsMaterial(layout);
-  await writeNewFile(layout.adminPasswordFile, `${generatePassword()}\n`);
-  return manifest;
-}
-
-async function writeTlsMaterial(layout: StateLayout) {
-  const material = await generateTlsMaterial();
-  await writeNewFile(layout.caCert, material.caCert, 0o644);
-  await writeNewFile(layout.caKey, material.caKey);
-  await writeNewFile(layout.serverCert, material.serverCert, 0o644);
-  await writeNewFile(layout.serverKey, material.serverKey);
-  await writeNewFile(layout.clientCert, material.clientCert, 0o644);
-  await writeNewFile(layout.clientKey, material.clientKey);
 }
 
 async function ensurePortFree(port: number, bindAddress: string | undefined, recorded: boolean) {
@@ -240,76 +235,6 @@ async function applyPlacement(layout: StateLayout, manifest: StateManifest, opti
   return updated;
 }
 
-async function writeOptionFiles(
-  layout: StateLayout,
-  manifest: StateManifest,
-  extraOptions: readonly ServerOption[],
-) {
-  const options = serverOptions(manifest.profile, {
-    layout,
-    port: manifest.port,
-    keyFile: keyFilePath(layout, { filekeyPath: manifest.filekeyPath }),
-    filekeyPath: manifest.filekeyPath,
-    runAsRoot: process.getuid?.() === 0,
-    bindAddress: manifest.bindAddress,
-  });
-  const header =
-    `Generated by mariadb-tdx (${manifest.profile} profile) on every start; edits are replaced.\n` +
-    `Put your own settings in ${layout.extraOptionFile}, included at the end.`;
-  if (!(await pathExists(layout.extraOptionFile))) {
-    await writeNewFile(
-      layout.extraOptionFile,
-      extraOptionFileTemplate(layout.serverOptionFile, extraOptions),
-    );
-  }
-  await writeFileAtomic(
-    layout.serverOptionFile,
-    renderOptionFile('mariadbd', options, header, [layout.extraOptionFile]),
-  );
-
-  const password = (await readFile(layout.adminPasswordFile, 'utf8')).trim();
-  await writeFileAtomic(
-    layout.clientOptionFile,
-    renderClientOptionFile(layout, manifest, password),
-  );
-}
-
-async function initializeDataDir(
-  layout: StateLayout,
-  manifest: StateManifest,
-  binaries: MariadbBinaries,
-  step: (step: string) => void,
-  remoteAdmins: readonly RemoteAdminAccount[] = [],
-): Promise<StateManifest> {
-  if (await pathExists(layout.dataDir)) {
-    throw new ServerError(
-      'INSTALL_DB_FAILED',
-      `${layout.dataDir} exists from an earlier start that did not finish`,
-      { hint: `remove ${layout.dataDir} (it holds no user data yet) and run up again` },
-    );
-  }
-
-  step('verifying keys before the first write');
-  await verifyLocalKeys(layout, { filekeyPath: manifest.filekeyPath });
-  await mkdir(profileTmpDir(manifest.profile, layout).path, { recursive: true, mode: 0o700 });
-
-  step('creating the encrypted system tables (mariadb-install-db)');
-  await installDataDir(binaries, layout);
-
-  step('creating the admin account (TLS required)');
-  const password = (await readFile(layout.adminPasswordFile, 'utf8')).trim();
-  const hash = nativePasswordHash(password);
-  const requireTls = manifest.profile !== 'plain';
-  const sql =
-    adminAccountSql(manifest.adminUser, hash, requireTls) +
-    remoteAdminSql(remoteAdmins, requireTls);
-  await runBootstrapSql(binaries, layout, sql);
-
-  const initialized = { ...manifest, initialized: true };
-  await writeManifest(layout, initialized);
-  return initialized;
-}
-
 function describe(
   layout: StateLayout,
   manifest: StateManifest,
@@ -329,7 +254,14 @@ function describe(
     clientCommand: `mariadb --defaults-file=${layout.clientOptionFile}`,
     pid,
     version: binaries.version,
-    keyProtection: manifest.filekeyPath ? 'encrypted key file' : 'key file',
+    keyProtection: keyProtection(manifest),
+    simulatedEvidence: manifest.keySource?.evidence === 'simulated',
     ...flags,
   };
+}
+
+function keyProtection(manifest: StateManifest): KeyProtection {
+  if (manifest.keySource?.mode === 'keyfile') return 'key broker: key file on tmpfs';
+  if (manifest.keySource?.mode === 'vault') return 'key broker: agent on loopback';
+  return manifest.filekeyPath ? 'encrypted key file' : 'key file';
 }

@@ -23,6 +23,12 @@ export interface StateLayout {
   readonly keyFile: string;
   readonly encryptedKeyFile: string;
   readonly keyCheckFile: string;
+  /** Check values of keys released by a key broker (public values). */
+  readonly brokerKeyCheckFile: string;
+  /** RAM-backed directory for a broker-released key file and the agent's per-boot CA. */
+  readonly ramKeysDir: string;
+  /** Pid of the agent that serves broker-released keys to this server. */
+  readonly agentPidFile: string;
   readonly tlsDir: string;
   readonly caCert: string;
   readonly caKey: string;
@@ -69,6 +75,9 @@ export function stateLayout(dir: string): StateLayout {
     keyFile: join(root, 'keys', 'keyfile'),
     encryptedKeyFile: join(root, 'keys', 'keyfile.enc'),
     keyCheckFile: join(root, 'keys', 'key-check.json'),
+    brokerKeyCheckFile: join(root, 'keys', 'broker-key-check.json'),
+    ramKeysDir: join('/dev/shm', `mariadb-tdx-${rootHash}-keys`),
+    agentPidFile: join(runDir, 'agent.pid'),
     tlsDir: join(root, 'tls'),
     caCert: join(root, 'tls', 'ca.pem'),
     caKey: join(root, 'tls', 'ca-key.pem'),

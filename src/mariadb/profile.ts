@@ -25,11 +25,22 @@ export interface ServerOption {
 export interface ServerOptionInputs {
   readonly layout: StateLayout;
   readonly port: number;
+  /** Key file for file_key_management; ignored when `vault` is set. */
   readonly keyFile: string;
   readonly filekeyPath?: string | undefined;
+  /** Keys from a Vault KV v2 endpoint through hashicorp_key_management instead of a file. */
+  readonly vault?: VaultKeySource | undefined;
   readonly runAsRoot: boolean;
   /** Address mariadbd listens on; default 127.0.0.1. */
   readonly bindAddress?: string | undefined;
+}
+
+/** Where hashicorp_key_management reads keys. The token is passed as VAULT_TOKEN, never here. */
+export interface VaultKeySource {
+  /** `https://host:port/v1/<mount>`. */
+  readonly url: string;
+  /** CA bundle that issued the endpoint's certificate. */
+  readonly caFile: string;
 }
 
 /** Returns the `[mariadbd]` options of a profile, in the order they are written. */
@@ -108,6 +119,7 @@ function loggingOptions(profile: ProfileName, layout: StateLayout): ServerOption
 
 function keyManagementOptions(profile: ProfileName, inputs: ServerOptionInputs): ServerOption[] {
   if (profile === 'plain') return [];
+  if (inputs.vault) return vaultKeyOptions(profile, inputs.vault);
 
   const options: ServerOption[] = [
     { name: 'plugin_load_add', value: 'file_key_management' },
@@ -131,6 +143,33 @@ function keyManagementOptions(profile: ProfileName, inputs: ServerOptionInputs):
         name: 'file_key_management_encryption_algorithm',
         value: 'aes_ctr',
         reason: 'fixed before any data is written; changing it later makes pages unreadable',
+      },
+    );
+  }
+  return options;
+}
+
+function vaultKeyOptions(profile: ProfileName, vault: VaultKeySource): ServerOption[] {
+  const options: ServerOption[] = [
+    { name: 'plugin_load_add', value: 'hashicorp_key_management' },
+    {
+      name: 'hashicorp_key_management_vault_url',
+      value: vault.url,
+      reason: 'keys come from the attested agent on loopback; the token is in VAULT_TOKEN',
+    },
+    { name: 'hashicorp_key_management_vault_ca', value: vault.caFile },
+  ];
+  if (profile === 'hardened') {
+    options.push(
+      {
+        name: 'hashicorp_key_management',
+        value: 'FORCE_PLUS_PERMANENT',
+        reason: 'a missing key stops the server instead of reporting tables as corrupt',
+      },
+      {
+        name: 'hashicorp_key_management_cache_version_timeout',
+        value: 60000,
+        reason: 'a rotated key version is picked up within a minute',
       },
     );
   }

@@ -15,9 +15,17 @@ interface RunResult {
   readonly output: string;
 }
 
-function run(command: string, args: readonly string[], input?: string): Promise<RunResult> {
+function run(
+  command: string,
+  args: readonly string[],
+  input?: string,
+  env?: NodeJS.ProcessEnv,
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: env ?? process.env,
+    });
     const chunks: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -36,12 +44,17 @@ function lastLines(text: string, count: number): string {
  * that they are encrypted from the first page. No test database is created. Accounts use IP
  * addresses only, so the host name need not resolve (fresh VMs often lack an /etc/hosts entry).
  */
-export async function installDataDir(binaries: MariadbBinaries, layout: StateLayout) {
-  const result = await run(binaries.installDb, [
-    `--defaults-file=${layout.serverOptionFile}`,
-    '--skip-test-db',
-    '--skip-name-resolve',
-  ]);
+export async function installDataDir(
+  binaries: MariadbBinaries,
+  layout: StateLayout,
+  env?: NodeJS.ProcessEnv,
+) {
+  const result = await run(
+    binaries.installDb,
+    [`--defaults-file=${layout.serverOptionFile}`, '--skip-test-db', '--skip-name-resolve'],
+    undefined,
+    env,
+  );
   if (result.code !== 0) {
     const log = await readLastLines(layout.errorLog, ERROR_LOG_TAIL_LINES);
     const reason = log.length > 0 ? log.join('\n') : lastLines(result.output, ERROR_LOG_TAIL_LINES);
@@ -60,7 +73,12 @@ export async function installDataDir(binaries: MariadbBinaries, layout: StateLay
  * network port or socket. Callers pass no secrets in clear, only hashes, which is why strict
  * password validation (it rejects hashes it cannot check) is off for this one run.
  */
-export async function runBootstrapSql(binaries: MariadbBinaries, layout: StateLayout, sql: string) {
+export async function runBootstrapSql(
+  binaries: MariadbBinaries,
+  layout: StateLayout,
+  sql: string,
+  env?: NodeJS.ProcessEnv,
+) {
   const result = await run(
     binaries.mariadbd,
     [
@@ -70,6 +88,7 @@ export async function runBootstrapSql(binaries: MariadbBinaries, layout: StateLa
       '--strict-password-validation=OFF',
     ],
     sql,
+    env,
   );
   if (result.code !== 0) {
     const log = await readLastLines(layout.errorLog, ERROR_LOG_TAIL_LINES);
@@ -81,11 +100,20 @@ export async function runBootstrapSql(binaries: MariadbBinaries, layout: StateLa
   }
 }
 
-/** Starts mariadbd in the background, detached from this process; returns its pid. */
-export function spawnServer(binaries: MariadbBinaries, layout: StateLayout): number {
+/**
+ * Starts mariadbd in the background, detached from this process; returns its pid. `env`
+ * replaces the environment, for example to hand hashicorp_key_management its VAULT_TOKEN
+ * without writing it to an option file.
+ */
+export function spawnServer(
+  binaries: MariadbBinaries,
+  layout: StateLayout,
+  env?: NodeJS.ProcessEnv,
+): number {
   const child = spawn(binaries.mariadbd, [`--defaults-file=${layout.serverOptionFile}`], {
     detached: true,
     stdio: 'ignore',
+    env: env ?? process.env,
   });
   child.unref();
   if (child.pid === undefined) {

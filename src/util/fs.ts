@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { link, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -64,4 +64,32 @@ export async function readLastLines(path: string, count: number): Promise<string
 /** Narrows an unknown error to a Node.js system error with the given errno code. */
 export function isErrno(error: unknown, code: string): error is NodeJS.ErrnoException {
   return error instanceof Error && (error as NodeJS.ErrnoException).code === code;
+}
+
+/**
+ * Publishes a new file atomically without ever replacing an existing one: the data is written
+ * and flushed to a temporary file in the same directory, which is then hard-linked to `path`.
+ * link(2) fails with EEXIST when `path` exists, so readers see either no file or the complete
+ * one, and an existing file is never overwritten.
+ */
+export async function publishNewFile(path: string, data: string | Uint8Array, mode = 0o600) {
+  const directory = dirname(path);
+  const temporary = join(directory, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    await writeNewFile(temporary, data, mode);
+    await link(temporary, path);
+  } finally {
+    await unlink(temporary).catch(() => undefined);
+  }
+  await syncDirectory(directory);
+}
+
+/** Flushes a directory's entries, so that a new or renamed file survives a crash. */
+export async function syncDirectory(path: string) {
+  const handle = await open(path, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }

@@ -49,4 +49,12 @@ describe('public exports', () => {
       library.MariadbTdxError,
     );
   });
+
+  it('exposes the key broker and the agent', () => {
+    expect(typeof library.startBroker).toBe('function');
+    expect(typeof library.obtainKeys).toBe('function');
+    expect(typeof library.createSimulatedTd).toBe('function');
+    const error = new library.BrokerError('NONCE_REUSED', 'reused');
+    expect(error).toBeInstanceOf(library.MariadbTdxError);
+  });
 });

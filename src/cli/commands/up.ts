@@ -1,4 +1,7 @@
 import { Command, Option } from '@commander-js/extra-typings';
+import { resolve } from 'node:path';
+import { ConfigError } from '../../errors.js';
+import type { BrokerKeySource } from '../../local/manifest.js';
 import type { LocalServerInfo } from '../../local/up.js';
 import { renderPairs } from '../../report/table.js';
 import { createStyle } from '../../report/style.js';
@@ -26,15 +29,35 @@ export function upCommand() {
         .choices(['hardened', 'baseline'] as const)
         .default('hardened' as const),
     )
+    .option('--kbs <url>', 'get keys from this key broker by attestation (fixed at creation)')
+    .option('--kbs-ca <file>', 'CA certificate of the broker (required with --kbs)')
+    .option('--keyset <name>', 'key set on the broker', 'mariadb')
+    .addOption(
+      new Option(
+        '--key-delivery <mode>',
+        'vault: agent on loopback (rotations apply); keyfile: tmpfs',
+      )
+        .choices(['vault', 'keyfile'] as const)
+        .default('vault' as const),
+    )
+    .addOption(
+      new Option('--evidence <source>', 'tdx: configfs-tsm; simulated: a SIMULATED TD for tests')
+        .choices(['tdx', 'simulated'] as const)
+        .default('tdx' as const),
+    )
+    .option('--simulated-td <dir>', 'directory made by "simulate td", with --evidence simulated')
     .option('--json', 'print the result as JSON')
     .option('-q, --quiet', 'do not report steps on standard error')
     .action(async (options) => {
       const { up } = await import('../../local/up.js');
+      const { prepareBrokerKeys } = await import('../../kbs/local-keys.js');
       const info = await up({
         dir: options.dir,
         port: options.port,
         filekeyPath: options.filekey,
         profile: options.profile,
+        keySource: brokerKeySource(options),
+        keyProvider: prepareBrokerKeys,
         onStep: createStepReporter(options.quiet === true || options.json === true),
       });
       if (options.json) printJson(info);
@@ -42,9 +65,37 @@ export function upCommand() {
     });
 }
 
+type UpCliOptions = ReturnType<ReturnType<typeof upCommand>['opts']>;
+
+function brokerKeySource(options: UpCliOptions): BrokerKeySource | undefined {
+  if (!options.kbs) return undefined;
+  if (!options.kbsCa) {
+    throw new ConfigError('INVALID_OPTION', '--kbs needs --kbs-ca', {
+      hint: 'pass the broker CA certificate, tls/ca.pem of the broker directory',
+    });
+  }
+  if (options.evidence === 'simulated' && !options.simulatedTd) {
+    throw new ConfigError('INVALID_OPTION', '--evidence simulated needs --simulated-td', {
+      hint: 'create a simulated TD with: mariadb-tdx simulate td --dir DIR',
+    });
+  }
+  return {
+    kind: 'kbs',
+    url: options.kbs,
+    caFile: resolve(options.kbsCa),
+    keyset: options.keyset,
+    mode: options.keyDelivery,
+    evidence: options.evidence,
+    simulatedTd: options.simulatedTd ? resolve(options.simulatedTd) : undefined,
+  };
+}
+
 function printServerInfo(info: LocalServerInfo) {
   const style = createStyle();
   const state = info.alreadyRunning ? 'was already running' : 'is running';
+  if (info.simulatedEvidence) {
+    println(style.warn('SIMULATED: the keys were released on evidence from a simulated TD'));
+  }
   println(
     style.ok(
       `MariaDB ${info.version} (${info.profile} profile) ${state} on 127.0.0.1:${info.port}`,
@@ -57,7 +108,7 @@ function printServerInfo(info: LocalServerInfo) {
       ['user', info.user],
       ['password', `${info.passwordFile} (mode 0600)`],
       ['CA certificate', info.caFile],
-      ['keys', `${info.keyProtection} on local disk (development default; see status)`],
+      ['keys', keysLine(info)],
       ['pid', String(info.pid)],
       ['state directory', info.dir],
     ]),
@@ -65,4 +116,11 @@ function printServerInfo(info: LocalServerInfo) {
   println();
   println('Connect with the server certificate verified:');
   println(`  ${info.clientCommand}`);
+}
+
+function keysLine(info: LocalServerInfo): string {
+  if (info.keyProtection.startsWith('key broker')) {
+    return `${info.keyProtection}; no key on persistent storage`;
+  }
+  return `${info.keyProtection} on local disk (development default; see status)`;
 }

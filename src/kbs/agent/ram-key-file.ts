@@ -1,0 +1,50 @@
+import { mkdir, rm, statfs } from 'node:fs/promises';
+import { join } from 'node:path';
+import { formatKeyFile, type KeyRing } from '../../mariadb/keys.js';
+import { writeFileAtomic } from '../../util/fs.js';
+import { AgentError } from '../errors.js';
+
+// statfs(2) f_type values of file systems that live only in memory (linux/magic.h).
+const RAM_FILESYSTEMS = new Map<number, string>([
+  [0x01021994, 'tmpfs'],
+  [0x858458f6, 'ramfs'],
+]);
+
+/** Name of the key file inside the RAM directory. */
+export const RAM_KEY_FILE_NAME = 'keyfile';
+
+/**
+ * Returns the file system type of `dir` when it is RAM-backed, and throws KEY_DIR_NOT_RAM
+ * otherwise. Inside a TD, tmpfs pages are private guest memory, which TDX encrypts.
+ */
+export async function requireRamDirectory(dir: string): Promise<string> {
+  const info = await statfs(dir);
+  const type = RAM_FILESYSTEMS.get(Number(info.type));
+  if (!type) {
+    throw new AgentError(
+      'KEY_DIR_NOT_RAM',
+      `${dir} is on a file system of type 0x${Number(info.type).toString(16)}, not tmpfs or ramfs`,
+      {
+        hint: 'keys are never written to persistent storage; choose a directory under /dev/shm or /run',
+      },
+    );
+  }
+  return type;
+}
+
+/**
+ * Writes a file_key_management key file into a private directory on tmpfs or ramfs and returns
+ * its path. Refuses any directory that could reach a disk.
+ */
+export async function writeRamKeyFile(dir: string, keys: KeyRing): Promise<string> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await requireRamDirectory(dir);
+  const path = join(dir, RAM_KEY_FILE_NAME);
+  await writeFileAtomic(path, formatKeyFile(keys), 0o600);
+  return path;
+}
+
+/** Deletes the key file once MariaDB has read it; file_key_management reads it only at start. */
+export async function removeRamKeyFile(dir: string) {
+  await rm(join(dir, RAM_KEY_FILE_NAME), { force: true });
+}

@@ -1,0 +1,120 @@
+import { X509Certificate } from 'node:crypto';
+import { isIP } from 'node:net';
+import { copyFile, mkdir, readdir } from 'node:fs/promises';
+import { extname, join, resolve } from 'node:path';
+import { BrokerError } from '../errors.js';
+import { generateTlsMaterial } from '../../mariadb/tls.js';
+import { isErrno, writeNewFile } from '../../util/fs.js';
+import { KeyStore, checkKeySetName } from '../store/key-store.js';
+import { generateMasterKey, loadSealingKey } from '../store/sealing.js';
+import {
+  DEFAULT_LISTEN,
+  brokerLayout,
+  parseListen,
+  writeBrokerConfig,
+  type BrokerConfig,
+  type BrokerLayout,
+} from './config.js';
+
+/** Options of {@link initBroker}. */
+export interface InitBrokerOptions {
+  readonly dir: string;
+  /** `host:port`; default 127.0.0.1:8443. */
+  readonly listen?: string | undefined;
+  /** DNS names and IP addresses for the server certificate; default the listen host. */
+  readonly serverNames?: readonly string[] | undefined;
+  /** Appraisal policy to copy into the broker directory. */
+  readonly policyPath?: string | undefined;
+  /** Collateral file or cache directory for quote verification. */
+  readonly collateral?: string | undefined;
+  /** Name of a key set to create with keys 1 and 2; none when unset. */
+  readonly keyset?: string | undefined;
+}
+
+/** What {@link initBroker} created. */
+export interface InitBrokerResult {
+  readonly dir: string;
+  readonly listen: string;
+  readonly caCert: string;
+  readonly caFingerprint256: string;
+  readonly serverNames: readonly string[];
+  readonly policy: string | undefined;
+  readonly keyset: string | undefined;
+}
+
+/**
+ * Creates a broker directory: configuration, a master key, a CA with a server certificate, an
+ * optional policy copy and key set. Fails rather than touch a directory that is not empty.
+ */
+export async function initBroker(options: InitBrokerOptions): Promise<InitBrokerResult> {
+  const layout = brokerLayout(options.dir);
+  const listen = options.listen ?? DEFAULT_LISTEN;
+  const address = parseListen(listen);
+  const serverNames = options.serverNames?.length ? options.serverNames : [address.host];
+  if (options.keyset !== undefined) checkKeySetName(options.keyset);
+  await createEmptyDir(layout.root);
+
+  await writeNewFile(layout.masterKey, generateMasterKey());
+  await mkdir(layout.keysDir, { mode: 0o700 });
+  const fingerprint = await writeTls(layout, serverNames);
+
+  let policy: string | undefined;
+  if (options.policyPath) {
+    policy = `policy${extname(options.policyPath) || '.json'}`;
+    await copyFile(resolve(options.policyPath), join(layout.root, policy));
+  }
+
+  const config: BrokerConfig = {
+    tool: 'mariadb-tdx-kbs',
+    format: 1,
+    listen,
+    serverNames,
+    policy,
+    collateral: options.collateral ? resolve(options.collateral) : undefined,
+    createdAt: new Date().toISOString(),
+  };
+  await writeBrokerConfig(layout, config);
+
+  if (options.keyset !== undefined) {
+    const store = new KeyStore(layout.keysDir, await loadSealingKey(layout.masterKey));
+    await store.createKeySet(options.keyset);
+  }
+
+  return {
+    dir: layout.root,
+    listen,
+    caCert: layout.caCert,
+    caFingerprint256: fingerprint,
+    serverNames,
+    policy: policy && join(layout.root, policy),
+    keyset: options.keyset,
+  };
+}
+
+async function createEmptyDir(root: string) {
+  try {
+    const entries = await readdir(root);
+    if (entries.length > 0) {
+      throw new BrokerError('BROKER_DIR_EXISTS', `${root} exists and is not empty`, {
+        hint: 'choose a new --dir; kbs init never replaces a master key or key store',
+      });
+    }
+  } catch (error) {
+    if (!isErrno(error, 'ENOENT')) throw error;
+  }
+  await mkdir(root, { recursive: true, mode: 0o700 });
+}
+
+async function writeTls(layout: BrokerLayout, serverNames: readonly string[]) {
+  const material = await generateTlsMaterial({
+    caName: 'mariadb-tdx key broker CA',
+    serverDnsNames: serverNames.filter((name) => isIP(name) === 0),
+    serverIpAddresses: serverNames.filter((name) => isIP(name) !== 0),
+  });
+  await mkdir(layout.tlsDir, { mode: 0o700 });
+  await writeNewFile(layout.caCert, material.caCert, 0o644);
+  await writeNewFile(layout.caKey, material.caKey);
+  await writeNewFile(layout.serverCert, material.serverCert, 0o644);
+  await writeNewFile(layout.serverKey, material.serverKey);
+  return new X509Certificate(material.caCert).fingerprint256;
+}

@@ -1,0 +1,52 @@
+import { readFile } from 'node:fs/promises';
+import { parseKeyFile } from '../../mariadb/keys.js';
+import { brokerLayout, readBrokerConfig } from '../broker/config.js';
+import { KeyStore, type KeySetInfo, type KeyVersionInfo } from './key-store.js';
+import { loadSealingKey } from './sealing.js';
+
+/** Opens the key store of a broker directory. */
+export async function openKeyStore(dir: string): Promise<KeyStore> {
+  const layout = brokerLayout(dir);
+  await readBrokerConfig(layout);
+  return new KeyStore(layout.keysDir, await loadSealingKey(layout.masterKey));
+}
+
+/** Lists key sets, ids, versions and check values; never key bytes. */
+export async function listKeys(dir: string): Promise<KeySetInfo[]> {
+  return (await openKeyStore(dir)).list();
+}
+
+/** Creates a key set with fresh keys (ids 1 and 2 unless given). */
+export async function createKeySet(
+  dir: string,
+  keyset: string,
+  ids?: readonly number[],
+): Promise<KeySetInfo> {
+  const store = await openKeyStore(dir);
+  await store.createKeySet(keyset, ids);
+  return (await store.list()).find((entry) => entry.keyset === keyset)!;
+}
+
+/** Adds a fresh version of a key; every earlier version stays available. */
+export async function rotateKey(dir: string, keyset: string, id: number): Promise<KeyVersionInfo> {
+  return (await openKeyStore(dir)).rotate(keyset, id);
+}
+
+/**
+ * Imports the keys of a file_key_management key file into a key set, each as the next version
+ * of its id, so a database that used a local key file can move to the broker.
+ */
+export async function importKeyFile(
+  dir: string,
+  keyset: string,
+  keyFilePath: string,
+): Promise<{ id: number; version: number; kcv: string }[]> {
+  const store = await openKeyStore(dir);
+  const keys = parseKeyFile(await readFile(keyFilePath, 'utf8'), keyFilePath);
+  const imported = [];
+  for (const [id, key] of keys) {
+    const info = await store.importKey(keyset, id, key);
+    imported.push({ id, version: info.version, kcv: info.kcv });
+  }
+  return imported;
+}

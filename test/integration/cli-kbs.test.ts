@@ -1,0 +1,91 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+
+describe('kbs, agent and simulate commands', () => {
+  let parent: string;
+
+  beforeAll(async () => {
+    parent = await mkdtemp(join(tmpdir(), 'cli-kbs-'));
+  });
+  afterAll(async () => {
+    await rm(parent, { recursive: true, force: true });
+  });
+
+  it('creates a simulated TD and a broker directory', async () => {
+    const sim = await runCli(['simulate', 'td', '--dir', join(parent, 'sim'), '--json']);
+    expect(sim.status).toBe(0);
+    const summary = JSON.parse(sim.stdout) as {
+      simulated: boolean;
+      policy: string;
+      collateral: string;
+    };
+    expect(summary.simulated).toBe(true);
+
+    const init = await runCli([
+      'kbs',
+      'init',
+      '--dir',
+      join(parent, 'broker'),
+      '--policy',
+      summary.policy,
+      '--collateral',
+      summary.collateral,
+      '--keyset',
+      'mariadb',
+      '--json',
+    ]);
+    expect(init.status).toBe(0);
+    expect(JSON.parse(init.stdout)).toMatchObject({ listen: '127.0.0.1:8443', keyset: 'mariadb' });
+
+    const list = await runCli(['kbs', 'keys', 'list', '--dir', join(parent, 'broker'), '--json']);
+    const sets = JSON.parse(list.stdout) as { keys: { id: number }[] }[];
+    expect(sets[0]?.keys.map((key) => key.id)).toEqual([1, 2]);
+  });
+
+  it('refuses to initialise a broker directory twice', async () => {
+    const again = await runCli(['kbs', 'init', '--dir', join(parent, 'broker')]);
+    expect(again.status).toBe(2);
+    expect(again.stderr).toContain('BROKER_DIR_EXISTS');
+  });
+
+  it('reports an unreachable broker as one JSON line', async () => {
+    const result = await runCli([
+      'agent',
+      '--kbs',
+      'https://127.0.0.1:9',
+      '--kbs-ca',
+      join(parent, 'broker', 'tls', 'ca.pem'),
+      '--evidence',
+      'simulated',
+      '--simulated-td',
+      join(parent, 'sim'),
+      '--mode',
+      'keyfile',
+      '--ram-dir',
+      join('/dev/shm', `cli-kbs-${process.pid}`),
+      '--json',
+    ]);
+    await rm(join('/dev/shm', `cli-kbs-${process.pid}`), { recursive: true, force: true });
+    expect(result.status).toBe(2);
+    expect(JSON.parse(result.stdout)).toMatchObject({ error: { code: 'KBS_UNREACHABLE' } });
+  });
+
+  it('refuses a plain http broker URL', async () => {
+    const result = await runCli([
+      'agent',
+      '--kbs',
+      'http://127.0.0.1:8443',
+      '--kbs-ca',
+      join(parent, 'broker', 'tls', 'ca.pem'),
+      '--evidence',
+      'simulated',
+      '--simulated-td',
+      join(parent, 'sim'),
+    ]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('https://');
+  });
+});
