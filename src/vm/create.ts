@@ -22,6 +22,7 @@ import {
   type LibvirtDialect,
   type VmKind,
 } from './spec.js';
+import { locateTool } from './tools.js';
 import { Virsh } from './virsh.js';
 
 /** Options of {@link createVm}. */
@@ -87,7 +88,10 @@ export async function createVm(options: CreateVmOptions): Promise<CreateVmResult
   const layout = vmLayout(options.vmRoot, name);
 
   if (options.kind === 'td' && !dryRun) await requireTdxHost();
-  if (!dryRun) await requireNewName(layout, backendName, options.connect, name);
+  if (!dryRun) {
+    await requireTools(backendName);
+    await requireNewName(layout, backendName, options.connect, name);
+  }
   const base = dryRun ? { path: resolve(options.image) } : await requireQcow2(options.image);
 
   const spec = await buildSpec(options, layout, name, base.path, dialect, dryRun);
@@ -127,6 +131,13 @@ async function defaultName(root: string, kind: VmKind): Promise<string> {
     const candidate = `${kind}-${n}`;
     if (!taken.has(candidate)) return candidate;
   }
+}
+
+/** Fails with TOOL_MISSING before any file is written when a program the VM needs is absent. */
+async function requireTools(backend: VmBackendName) {
+  await locateTool('qemu-img');
+  await locateTool('genisoimage');
+  if (backend === 'qemu') await locateTool('qemu-system-x86_64');
 }
 
 async function requireNewName(

@@ -27,7 +27,7 @@ export class LibvirtBackend implements VmBackend {
       await virsh.run(['undefine', record.domain]);
       const message = error instanceof Error ? error.message : String(error);
       throw new VmError('START_FAILED', `libvirt did not start ${record.domain}: ${message}`, {
-        hint: `the domain XML is in ${layout.domainXml}`,
+        hint: `the domain XML is in ${layout.domainXml}; remove the VM with: mariadb-tdx vm rm ${record.name}`,
         cause: error,
       });
     }

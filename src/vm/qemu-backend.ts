@@ -40,7 +40,7 @@ export class QemuBackend implements VmBackend {
         'START_FAILED',
         `QEMU did not start ${record.name}: ${lastLines(result.stderr, 6)}`,
         {
-          hint: `the full command line is in ${layout.qemuArgs}`,
+          hint: `the command line is in ${layout.qemuArgs}; remove the VM with: mariadb-tdx vm rm ${record.name}`,
         },
       );
     }
