@@ -2,8 +2,8 @@
 # Installs everything mariadb-tdx needs on Debian 12 and builds it. Run as root from the
 # repository root; running it again is safe.
 #
-#   scripts/setup.sh          runtime packages, npm packages, build
-#   scripts/setup.sh --test   also the tools the tests and benchmarks use
+#   scripts/setup.sh                 runtime packages, test and benchmark tools, npm packages, build
+#   scripts/setup.sh --runtime-only  only what the commands need at run time
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -19,9 +19,13 @@ test_packages=(
   gdb
   sysbench
   ripgrep
+  # scan: real QEMU guest dumps in tests, the WebAssembly rebuild check, benchmark timings
+  qemu-system-x86
+  clang
+  lld
+  time
   # The VM tests: a Debian guest built with debootstrap, booted under QEMU (TCG), a cloud-init
   # seed ISO, libvirt domains through a private libvirtd, and the libvirt XML schema check.
-  qemu-system-x86
   qemu-utils
   debootstrap
   e2fsprogs
@@ -35,9 +39,14 @@ test_packages=(
 )
 
 packages=("${runtime_packages[@]}")
-if [[ "${1:-}" == "--test" ]]; then
-  packages+=("${test_packages[@]}")
-fi
+case "${1:-}" in
+  --runtime-only) ;;
+  "" | --test) packages+=("${test_packages[@]}") ;;
+  *)
+    printf 'setup: unknown option %s; use --runtime-only or no option\n' "$1" >&2
+    exit 2
+    ;;
+esac
 
 log() { printf 'setup: %s\n' "$*" >&2; }
 

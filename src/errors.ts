@@ -23,6 +23,8 @@ export type ConfigErrorCode =
   | 'STATE_DIR_INVALID'
   | 'STATE_DIR_MISSING'
   | 'STATE_DIR_NOT_EMPTY'
+  | 'STATE_DIR_NOT_DIRECTORY'
+  | 'UNSAFE_PERMISSIONS'
   | 'FILE_NOT_FOUND'
   | 'FILE_UNREADABLE'
   | 'UNSUPPORTED_PLATFORM';
@@ -46,6 +48,7 @@ export type KeyErrorCode =
   | 'KEY_FILE_PERMISSIONS'
   | 'KEY_CHECK_MISMATCH'
   | 'KEY_CHECK_MISSING'
+  | 'KEY_CHECK_INVALID'
   | 'KEY_EXISTS'
   | 'FILEKEY_MISSING'
   | 'FILEKEY_INVALID'
@@ -70,6 +73,8 @@ export type ServerErrorCode =
   | 'STOP_TIMEOUT'
   | 'NOT_RUNNING'
   | 'ALREADY_RUNNING'
+  | 'STATE_DIR_BUSY'
+  | 'INTERRUPTED'
   | 'PID_MISMATCH';
 
 export class ServerError extends MariadbTdxError {

@@ -73,7 +73,7 @@ export { connectLocal, localConnectionOptions } from './local/client.js';
 // posture/: the posture check catalogue and its runner.
 export { checkPosture, localCheckConnection } from './posture/check.js';
 export type { CheckPostureOptions } from './posture/check.js';
-export { runPostureChecks } from './posture/runner.js';
+export { runPostureChecks, selectChecks } from './posture/runner.js';
 export type { RunPostureOptions } from './posture/runner.js';
 export { CATALOGUE } from './posture/catalogue/index.js';
 export { PostureError } from './posture/errors.js';
@@ -84,6 +84,8 @@ export { CHECK_GROUPS, FINDING_STATUSES, POSTURE_PROFILES } from './posture/type
 export type {
   CheckContext,
   CheckGroup,
+  DeniedFallback,
+  ErrorVerdict,
   Finding,
   FindingStatus,
   PostureCheck,
@@ -214,6 +216,55 @@ export type {
 export { startVaultEndpoint, generateVaultToken } from './kbs/agent/vault.js';
 export type { VaultEndpoint, VaultEndpointOptions } from './kbs/agent/vault.js';
 export { prepareBrokerKeys } from './kbs/local-keys.js';
+// scan/: the leak scanner and process dumps.
+export { scan } from './scan/scan.js';
+export type { ScanOptions, ScanReport, ScanSummary, ScanProgress } from './scan/scan.js';
+export type { ValueResult, HitLocation } from './scan/results.js';
+export type { HitContext } from './scan/context.js';
+export type { ScanSource, SourceFormat } from './scan/sources/open.js';
+export type { SourceSummary, SkippedInput, ScanProblem, SourceKind } from './scan/sources/types.js';
+export { buildNeedles, redactValue, DEFAULT_MIN_LENGTH } from './scan/needles/needles.js';
+export type { ScanValue, NeedleSet, NeedleOptions, RejectedValue } from './scan/needles/needles.js';
+export { encodeDecimal, encodeInteger, ENCODINGS } from './scan/needles/encodings.js';
+export type { Encoding, IntegerSize } from './scan/needles/encodings.js';
+export {
+  bankingValues,
+  readValuesFile,
+  valuesFromDatabase,
+  parseColumnSpec,
+} from './scan/needles/inputs.js';
+export type { ColumnSpec } from './scan/needles/inputs.js';
+export { dumpProcess } from './scan/dump/dump.js';
+export type { DumpOptions, DumpResult } from './scan/dump/dump.js';
+export { ScanError } from './scan/errors.js';
+export type { ScanErrorCode } from './scan/errors.js';
+
+// demo/: the end-to-end proof on a local machine.
+export { runDemo, DEFAULT_DEMO_DIR, DEFAULT_DEMO_ROWS } from './demo/run.js';
+export type { DemoOptions, DemoStepEvent } from './demo/run.js';
+export type { DemoReport, DemoServerSummary } from './demo/report.js';
+export { buildMatrix, DEMO_PROFILES } from './demo/matrix.js';
+export type {
+  DemoProfile,
+  EvidenceHit,
+  EvidenceResult,
+  MatrixCell,
+  MatrixRow,
+  Medium,
+} from './demo/matrix.js';
+export { judge, KNOWN_LIMITS } from './demo/verdict.js';
+export type {
+  KnownLimit,
+  Verdict as DemoVerdict,
+  VerdictStatus as DemoVerdictStatus,
+} from './demo/verdict.js';
+export { PLACES, classifyServerFile } from './demo/places.js';
+export type { Place, PlaceId, Protection } from './demo/places.js';
+export { startRecordingRelay } from './demo/relay.js';
+export type { RecordingRelay, WireCapture } from './demo/relay.js';
+export { DemoError } from './demo/errors.js';
+export type { DemoErrorCode } from './demo/errors.js';
+export { renderDemoHtml } from './report/demo-html.js';
 
 // vm/: TDs and regular VMs on the host, and the guest side.
 export { VmError } from './vm/errors.js';

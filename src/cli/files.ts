@@ -10,13 +10,7 @@ export async function readInputFile(path: string, label: string, option: string)
   try {
     return await readFile(path, 'utf8');
   } catch (error) {
-    if (isErrno(error, 'ENOENT')) {
-      throw new ConfigError('FILE_NOT_FOUND', `${label} ${path} does not exist`, {
-        hint: `check ${option}`,
-        cause: error,
-      });
-    }
-    throw new ConfigError('FILE_UNREADABLE', `cannot read ${label} ${path}`, { cause: error });
+    throw unreadableFileError(error, path, label, option);
   }
 }
 
@@ -30,9 +24,39 @@ export async function readInputBytes(path: string, label: string): Promise<Uint8
   try {
     return new Uint8Array(await readFile(path));
   } catch (error) {
-    if (isErrno(error, 'ENOENT')) {
-      throw new ConfigError('FILE_NOT_FOUND', `${label} ${path} does not exist`, { cause: error });
-    }
-    throw new ConfigError('FILE_UNREADABLE', `cannot read ${label} ${path}`, { cause: error });
+    throw unreadableFileError(error, path, label);
   }
+}
+
+/** Says why a file named on the command line could not be read, and what to do about it. */
+export function unreadableFileError(
+  error: unknown,
+  path: string,
+  label: string,
+  option?: string,
+): ConfigError {
+  const checkPath = option === undefined ? 'check the path' : `check ${option}`;
+  if (isErrno(error, 'ENOENT') || isErrno(error, 'ENOTDIR')) {
+    return new ConfigError('FILE_NOT_FOUND', `${label} ${path} does not exist`, {
+      hint: checkPath,
+      cause: error,
+    });
+  }
+  if (isErrno(error, 'EISDIR')) {
+    return new ConfigError('FILE_UNREADABLE', `${label} ${path} is a directory, not a file`, {
+      hint: `${checkPath}: it must name the file itself`,
+      cause: error,
+    });
+  }
+  if (isErrno(error, 'EACCES') || isErrno(error, 'EPERM')) {
+    return new ConfigError('FILE_UNREADABLE', `cannot read ${label} ${path}: permission denied`, {
+      hint: 'let this user read the file (ls -l shows its owner and mode), or run as its owner',
+      cause: error,
+    });
+  }
+  const reason = error instanceof Error ? error.message : String(error);
+  return new ConfigError('FILE_UNREADABLE', `cannot read ${label} ${path}: ${reason}`, {
+    hint: checkPath,
+    cause: error,
+  });
 }

@@ -1,22 +1,25 @@
-import { Command, CommanderError } from '@commander-js/extra-typings';
+import { Command } from '@commander-js/extra-typings';
 import { createRequire } from 'node:module';
-import { MariadbTdxError } from '../errors.js';
 import { agentCommand } from './commands/agent.js';
 import { checkCommand } from './commands/check.js';
+import { demoCommand } from './commands/demo.js';
 import { downCommand } from './commands/down.js';
+import { dumpCommand } from './commands/dump.js';
 import { kbsCommand } from './commands/kbs.js';
 import { loadCommand } from './commands/load.js';
 import { provisionCommand } from './commands/provision.js';
 import { guestCommand } from './commands/guest.js';
 import { hostCommand } from './commands/host.js';
 import { vmCommand } from './commands/vm.js';
+import { leakTestCommand } from './commands/leak-test.js';
 import { quoteCommand } from './commands/quote.js';
+import { scanCommand } from './commands/scan.js';
 import { simulateCommand } from './commands/simulate.js';
 import { statusCommand } from './commands/status.js';
 import { upCommand } from './commands/up.js';
+import { EXIT_ERROR, rejectPasswordArguments, reportError } from './errors.js';
 
-/** Exit status of a failed run: unusable input, a failed step, or a bug. */
-export const EXIT_ERROR = 2;
+export { EXIT_ERROR };
 
 const require = createRequire(import.meta.url);
 const { version } = require('../../package.json') as { version: string };
@@ -33,6 +36,7 @@ export function buildProgram(): Command {
     .exitOverride();
 
   program.commandsGroup('Local server:');
+  program.addCommand(demoCommand());
   program.addCommand(upCommand());
   program.addCommand(downCommand());
   program.addCommand(statusCommand());
@@ -43,6 +47,10 @@ export function buildProgram(): Command {
   program.commandsGroup('Relying party:');
   program.addCommand(quoteCommand());
 
+  program.commandsGroup('Anywhere with the files:');
+  program.addCommand(scanCommand());
+  program.addCommand(dumpCommand());
+
   program.commandsGroup('Keys by attestation:');
   program.addCommand(kbsCommand());
   program.addCommand(agentCommand());
@@ -51,6 +59,7 @@ export function buildProgram(): Command {
   program.commandsGroup('Host (hypervisor):');
   program.addCommand(hostCommand());
   program.addCommand(vmCommand());
+  program.addCommand(leakTestCommand());
 
   program.commandsGroup('Guest (inside a VM):');
   program.addCommand(guestCommand());
@@ -70,30 +79,13 @@ function overrideExits(command: Command) {
 
 /** Runs the CLI and returns the exit status instead of exiting, so tests can call it. */
 export async function main(argv: readonly string[]): Promise<number> {
-  const program = buildProgram();
+  const json = argv.includes('--json');
   try {
+    rejectPasswordArguments(argv);
+    const program = buildProgram();
     await program.parseAsync([...argv], { from: 'user' });
     return process.exitCode === undefined ? 0 : Number(process.exitCode);
   } catch (error) {
-    return reportError(error);
+    return reportError(error, json);
   }
-}
-
-function reportError(error: unknown): number {
-  if (error instanceof CommanderError) {
-    // Help and version output end with a CommanderError whose exit code is 0.
-    return error.exitCode === 0 ? 0 : EXIT_ERROR;
-  }
-  if (error instanceof MariadbTdxError) {
-    process.stderr.write(`error: ${error.message} [${error.code}]\n`);
-    if (error.hint) process.stderr.write(`  ${error.hint}\n`);
-    return EXIT_ERROR;
-  }
-
-  const stack = error instanceof Error ? (error.stack ?? error.message) : String(error);
-  process.stderr.write(
-    'internal error: this is a bug in mariadb-tdx; please report it with the lines below\n' +
-      `${stack.replaceAll(process.cwd(), '<cwd>')}\n`,
-  );
-  return EXIT_ERROR;
 }

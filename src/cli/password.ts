@@ -13,16 +13,39 @@ export interface PasswordSources {
   readonly output?: NodeJS.WritableStream;
 }
 
+/** A password and where it came from, so that a refused login can name the place to fix. */
+export interface ResolvedPassword {
+  readonly password: string;
+  /**
+   * The origin in words: "the password file F", "MARIADB_TDX_PASSWORD" or "the password typed
+   * at the prompt".
+   */
+  readonly source: string;
+}
+
 /**
  * Takes a password from a file, else from MARIADB_TDX_PASSWORD, else from a prompt without echo
  * when standard input is a terminal. Passwords are never taken from the command line, where
  * other users see them in the process list.
  */
 export async function resolvePassword(sources: PasswordSources, user: string): Promise<string> {
-  if (sources.passwordFile !== undefined) return readPasswordFile(sources.passwordFile);
+  return (await resolvePasswordWithSource(sources, user)).password;
+}
+
+/** Does what {@link resolvePassword} does and also returns where the password came from. */
+export async function resolvePasswordWithSource(
+  sources: PasswordSources,
+  user: string,
+): Promise<ResolvedPassword> {
+  if (sources.passwordFile !== undefined) {
+    return {
+      password: await readPasswordFile(sources.passwordFile),
+      source: `the password file ${sources.passwordFile}`,
+    };
+  }
 
   const fromEnv = (sources.env ?? process.env)[PASSWORD_ENV];
-  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+  if (fromEnv !== undefined && fromEnv !== '') return { password: fromEnv, source: PASSWORD_ENV };
 
   const input = sources.input ?? process.stdin;
   if (!(input as { isTTY?: boolean }).isTTY) {
@@ -40,7 +63,7 @@ export async function resolvePassword(sources: PasswordSources, user: string): P
   });
   // Silent mode swallows the Enter key as well, so end the prompt line here.
   output.write('\n');
-  return password;
+  return { password, source: 'the password typed at the prompt' };
 }
 
 /** Reads a password file; one trailing newline is not part of the password. */

@@ -11,10 +11,16 @@ export type Medium = 'disk' | 'ram' | 'network' | 'process';
 export interface EvidenceHit {
   /** Index of the value in the demo's list of sensitive values. */
   readonly valueIndex: number;
+  /** The value, or its hash prefix and length when the run was redacted. */
+  readonly value: string;
+  /** Column the value comes from, such as `Customers.Individuals.Name`. */
+  readonly label: string;
   readonly encoding: string;
   readonly offset: number;
-  /** Printable text around the hit; may contain the value itself. */
+  /** Printable text around the hit; may contain the value itself unless redacted. */
   readonly context: string;
+  /** File, memory region or source that holds the hit. */
+  readonly where: string;
 }
 
 /** A scanned piece of evidence (a file, a dump, a capture) and what was found in it. */

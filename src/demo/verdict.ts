@@ -66,7 +66,8 @@ function judgeAtRest(rows: readonly MatrixRow[]): Verdict {
 
     if (unexpected.length > 0) {
       status[profile] = 'not protected';
-      detail[profile] = `plaintext on disk in ${unexpected.map((r) => r.label).join('; ')}`;
+      const also = limited.length > 0 ? `; also ${limited.map((r) => r.label).join('; ')}` : '';
+      detail[profile] = `plaintext on disk in ${unexpected.map((r) => r.label).join('; ')}${also}`;
     } else if (limited.length > 0) {
       status[profile] = 'protected except known limits';
       detail[profile] =
@@ -97,8 +98,8 @@ function judgeInTransit(rows: readonly MatrixRow[]): Verdict {
 
 function judgeInUse(): Verdict {
   const text =
-    'not protected: no TD. This server runs in an ordinary process, so a memory dump shows the ' +
-    'values; inside a TDX Trust Domain the host sees only ciphertext.';
+    'no TD: the server runs in an ordinary process, so a memory dump shows the values; ' +
+    'inside a TDX Trust Domain the host sees only ciphertext';
   return {
     protection: 'in use',
     status: { baseline: 'not protected', hardened: 'not protected' },

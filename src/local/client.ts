@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { ConfigError } from '../errors.js';
+import { ConfigError, DatabaseError } from '../errors.js';
 import { connect, type Connection, type ConnectionOptions } from '../mariadb/connection.js';
 import { stateLayout, type StateLayout } from '../mariadb/layout.js';
 import { isErrno } from '../util/fs.js';
@@ -30,7 +30,18 @@ export async function connectLocal(dir: string, database?: string): Promise<Conn
   const layout = stateLayout(dir);
   const manifest = await readManifest(layout);
   const options = await localConnectionOptions(layout, manifest);
-  return connect({ ...options, database });
+  try {
+    return await connect({ ...options, database });
+  } catch (error) {
+    if (error instanceof DatabaseError && error.code === 'CONNECTION_REFUSED') {
+      throw new DatabaseError(
+        'CONNECTION_REFUSED',
+        `the local server of ${layout.root} does not accept connections on port ${manifest.port}`,
+        { hint: `start it with: mariadb-tdx up --dir ${layout.root}`, cause: error },
+      );
+    }
+    throw error;
+  }
 }
 
 async function readStateFile(path: string): Promise<string> {

@@ -3,6 +3,7 @@ import { ConfigError, ServerError } from '../errors.js';
 import { stateLayout, DEFAULT_STATE_DIR } from '../mariadb/layout.js';
 import { readServerPid, stopServer } from '../mariadb/server.js';
 import { stopAgent } from './agent-process.js';
+import { lockStateDir } from './lock.js';
 import { classifyStateDir, readManifest } from './manifest.js';
 
 /** Options of {@link down}. */
@@ -13,6 +14,8 @@ export interface DownOptions {
   /** Confirms `purge`; without it nothing is deleted. */
   readonly yes?: boolean | undefined;
   readonly timeoutMs?: number | undefined;
+  /** Called with a short description of each step. */
+  readonly onStep?: ((step: string) => void) | undefined;
 }
 
 /** Result of {@link down}. */
@@ -42,7 +45,7 @@ export async function down(options: DownOptions = {}): Promise<DownResult> {
   }
 
   const kind = await classifyStateDir(layout);
-  if (kind === 'foreign') {
+  if (kind === 'foreign' || kind === 'file') {
     throw new ConfigError(
       'STATE_DIR_FOREIGN',
       `${layout.root} is not a mariadb-tdx state directory (no mariadb-tdx.json)`,
@@ -56,10 +59,20 @@ export async function down(options: DownOptions = {}): Promise<DownResult> {
   }
   await readManifest(layout);
 
-  const pid = await readServerPid(layout);
-  if (pid !== undefined) await stopServer(pid, options.timeoutMs ?? DEFAULT_STOP_TIMEOUT_MS);
-  // The agent serves keys to the server; it stops after the server no longer needs them.
-  const agentPid = await stopAgent(layout);
+  const release = await lockStateDir(layout);
+  let pid: number | undefined;
+  let agentPid: number | undefined;
+  try {
+    pid = await readServerPid(layout);
+    if (pid !== undefined) {
+      options.onStep?.(`stopping mariadbd (pid ${pid}); a clean shutdown flushes every page`);
+      await stopServer(pid, options.timeoutMs ?? DEFAULT_STOP_TIMEOUT_MS);
+    }
+    // The agent serves keys to the server; it stops after the server no longer needs them.
+    agentPid = await stopAgent(layout);
+  } finally {
+    await release();
+  }
 
   if (options.purge) {
     if ((await readServerPid(layout)) !== undefined) {

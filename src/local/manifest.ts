@@ -52,7 +52,10 @@ function isBrokerKeySource(value: unknown): value is BrokerKeySource {
 }
 
 /** Kind of a directory, from the point of view of `up`. */
-export type StateDirKind = 'missing' | 'empty' | 'ours' | 'foreign';
+export type StateDirKind = 'missing' | 'empty' | 'ours' | 'foreign' | 'file';
+
+/** Name of the lock file that `up` and `down` hold inside a state directory. */
+export const LOCK_FILE_NAME = '.lock';
 
 /** Tells whether a directory is absent, empty, a mariadb-tdx state directory, or anything else. */
 export async function classifyStateDir(layout: StateLayout): Promise<StateDirKind> {
@@ -61,9 +64,10 @@ export async function classifyStateDir(layout: StateLayout): Promise<StateDirKin
     entries = await readdir(layout.root);
   } catch (error) {
     if (isErrno(error, 'ENOENT')) return 'missing';
-    if (isErrno(error, 'ENOTDIR')) return 'foreign';
+    if (isErrno(error, 'ENOTDIR')) return 'file';
     throw error;
   }
+  entries = entries.filter((name) => name !== LOCK_FILE_NAME);
   if (entries.length === 0) return 'empty';
   return entries.includes('mariadb-tdx.json') ? 'ours' : 'foreign';
 }

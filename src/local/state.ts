@@ -1,5 +1,5 @@
-import { chmod, mkdir, readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { ServerError } from '../errors.js';
 import { adminAccountSql, generatePassword, nativePasswordHash } from '../mariadb/accounts.js';
 import type { MariadbBinaries } from '../mariadb/binaries.js';
@@ -18,6 +18,7 @@ import { pathExists, writeFileAtomic, writeNewFile } from '../util/fs.js';
 import { renderClientOptionFile } from './client.js';
 import type { ExternalKeys } from './external-keys.js';
 import { writeManifest, type StateManifest } from './manifest.js';
+import { ensurePrivateDirectory } from './permissions.js';
 import { remoteAdminSql, type RemoteAdminAccount } from './remote-admins.js';
 import type { UpOptions } from './up.js';
 
@@ -32,10 +33,9 @@ export async function createState(
   port: number,
 ): Promise<StateManifest> {
   const filekeyPath = options.filekeyPath ? resolve(options.filekeyPath) : undefined;
-  if (filekeyPath) await readFilekey(filekeyPath);
+  if (filekeyPath) await readFilekey(filekeyPath, { existing: false });
 
-  await mkdir(layout.root, { recursive: true, mode: 0o700 });
-  await chmod(layout.root, 0o700);
+  await ensurePrivateDirectory(layout.root);
   for (const dir of [layout.keysDir, layout.tlsDir, layout.secretsDir, layout.logDir]) {
     await mkdir(dir, { mode: 0o700 });
   }
@@ -117,22 +117,28 @@ export async function initializeDataDir(
   external: ExternalKeys | undefined,
   accounts: { remoteAdmins?: readonly RemoteAdminAccount[] | undefined } = {},
 ): Promise<StateManifest> {
+  // Until the manifest says initialized, a data directory holds only system tables from an
+  // interrupted first start and no user data, so it is safe to start over.
   if (await pathExists(layout.dataDir)) {
-    throw new ServerError(
-      'INSTALL_DB_FAILED',
-      `${layout.dataDir} exists from an earlier start that did not finish`,
-      { hint: `remove ${layout.dataDir} (it holds no user data yet) and run up again` },
-    );
+    step(`removing ${layout.dataDir} left by an interrupted first start (no user data)`);
+    await rm(layout.dataDir, { recursive: true, force: true });
   }
 
   if (!external) {
     step('verifying keys before the first write');
     await verifyLocalKeys(layout, { filekeyPath: manifest.filekeyPath });
   }
-  await mkdir(profileTmpDir(manifest.profile, layout).path, { recursive: true, mode: 0o700 });
+  await prepareTmpDir(layout, manifest);
 
   step('creating the encrypted system tables (mariadb-install-db)');
   await installDataDir(binaries, layout, external?.env);
+  if (!(await pathExists(join(layout.dataDir, 'mysql')))) {
+    throw new ServerError(
+      'INSTALL_DB_FAILED',
+      `mariadb-install-db finished but created no system tables in ${layout.dataDir}`,
+      { hint: `read ${layout.errorLog}; run up again once the cause is fixed` },
+    );
+  }
 
   step('creating the admin account (TLS required)');
   const password = (await readFile(layout.adminPasswordFile, 'utf8')).trim();
@@ -146,4 +152,14 @@ export async function initializeDataDir(
   const initialized = { ...manifest, initialized: true };
   await writeManifest(layout, initialized);
   return initialized;
+}
+
+/**
+ * Creates the server's tmpdir. A RAM-backed one lies in a shared directory (/dev/shm), so it
+ * must be a private directory of this user, not one that someone else prepared.
+ */
+export async function prepareTmpDir(layout: StateLayout, manifest: StateManifest) {
+  const tmpDir = profileTmpDir(manifest.profile, layout);
+  if (tmpDir.onRam) await ensurePrivateDirectory(tmpDir.path);
+  else await mkdir(tmpDir.path, { recursive: true, mode: 0o700 });
 }

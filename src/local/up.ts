@@ -1,10 +1,15 @@
-import { mkdir } from 'node:fs/promises';
+import { rmdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { ConfigError, ServerError } from '../errors.js';
+import { ConfigError, DatabaseError, ServerError } from '../errors.js';
 import { locateMariadb, type MariadbBinaries } from '../mariadb/binaries.js';
-import { stateLayout, DEFAULT_STATE_DIR, type StateLayout } from '../mariadb/layout.js';
+import {
+  stateLayout,
+  validateOptionPath,
+  DEFAULT_STATE_DIR,
+  type StateLayout,
+} from '../mariadb/layout.js';
 import { verifyLocalKeys } from '../mariadb/keystore.js';
-import { profileTmpDir, type ProfileName, type ServerOption } from '../mariadb/profile.js';
+import type { ProfileName, ServerOption } from '../mariadb/profile.js';
 import { readServerPid, spawnServer, stopServer, waitForServer } from '../mariadb/server.js';
 import { findFreePort, isPortFree } from '../util/net.js';
 import { connectLocal } from './client.js';
@@ -16,8 +21,10 @@ import {
   type BrokerKeySource,
   type StateManifest,
 } from './manifest.js';
+import { lockStateDir } from './lock.js';
+import { ensurePrivateDirectory, ensurePrivateFile } from './permissions.js';
 import { validateRemoteAdmins, type RemoteAdminAccount } from './remote-admins.js';
-import { createState, initializeDataDir, writeOptionFiles } from './state.js';
+import { createState, initializeDataDir, prepareTmpDir, writeOptionFiles } from './state.js';
 
 /** Options of {@link up}. */
 export interface UpOptions {
@@ -38,6 +45,8 @@ export interface UpOptions {
   readonly onStep?: ((step: string) => void) | undefined;
   /** Options written into a new state directory's extra.cnf; ignored for an existing one. */
   readonly extraOptions?: readonly ServerOption[] | undefined;
+  /** Stops the start; a server already spawned is stopped again. */
+  readonly signal?: AbortSignal | undefined;
   /** Address to listen on; default 127.0.0.1, then the recorded one. */
   readonly bindAddress?: string | undefined;
   /**
@@ -82,23 +91,41 @@ const DEFAULT_STOP_AFTER_FAILURE_MS = 60_000;
 /**
  * Starts the local MariaDB server of a state directory, creating the directory, keys, TLS
  * material and data directory on first use. An existing directory starts with its own keys and
- * data; nothing in it is ever regenerated or overwritten.
+ * data; nothing in it is ever regenerated or overwritten. The directory is locked meanwhile.
  */
 export async function up(options: UpOptions = {}): Promise<LocalServerInfo> {
-  const step = options.onStep ?? (() => undefined);
   const layout = stateLayout(options.dir ?? DEFAULT_STATE_DIR);
   validatePort(options.port);
   validateRemoteAdmins(options.remoteAdmins ?? []);
+  validateOptionPath(layout.root, '--dir');
+  const filekeyPath = options.filekeyPath ? resolve(options.filekeyPath) : undefined;
+  if (filekeyPath) validateOptionPath(filekeyPath, '--filekey');
 
   const binaries = await locateMariadb();
   const kind = await classifyStateDir(layout);
-  if (kind === 'foreign') {
-    throw new ConfigError(
-      'STATE_DIR_FOREIGN',
-      `${layout.root} exists and is not a mariadb-tdx state directory (no mariadb-tdx.json)`,
-      { hint: 'choose another --dir; mariadb-tdx does not touch directories it did not create' },
-    );
+  rejectUnusable(layout, kind);
+  await ensurePrivateDirectory(layout.root);
+  const release = await lockStateDir(layout);
+  try {
+    return await upLocked(layout, binaries, { ...options, filekeyPath });
+  } catch (error) {
+    // A failure before anything was created leaves no empty directory behind.
+    await release();
+    if (kind === 'missing') await rmdir(layout.root).catch(() => undefined);
+    throw error;
+  } finally {
+    await release();
   }
+}
+
+async function upLocked(
+  layout: StateLayout,
+  binaries: MariadbBinaries,
+  options: UpOptions,
+): Promise<LocalServerInfo> {
+  const step = options.onStep ?? (() => undefined);
+  const kind = await classifyStateDir(layout);
+  rejectUnusable(layout, kind);
 
   let created = false;
   let manifest: StateManifest;
@@ -106,8 +133,10 @@ export async function up(options: UpOptions = {}): Promise<LocalServerInfo> {
     manifest = await prepareExisting(layout, options);
     const runningPid = await readServerPid(layout);
     if (runningPid !== undefined) {
+      rejectPortChange(layout, manifest, options.port);
       return describe(layout, manifest, binaries, runningPid, { created, alreadyRunning: true });
     }
+    await ensurePrivateSecrets(layout);
     manifest = await applyPlacement(layout, manifest, options);
   } else {
     const port = options.port ?? (await findFreePort());
@@ -121,6 +150,7 @@ export async function up(options: UpOptions = {}): Promise<LocalServerInfo> {
     created = true;
   }
 
+  throwIfAborted(options.signal);
   const external = await obtainExternalKeys(layout, manifest, options, step);
   let pid: number | undefined;
   try {
@@ -135,16 +165,20 @@ export async function up(options: UpOptions = {}): Promise<LocalServerInfo> {
       step('comparing key check values');
       await verifyLocalKeys(layout, { filekeyPath: manifest.filekeyPath });
     }
-    await mkdir(profileTmpDir(manifest.profile, layout).path, { recursive: true, mode: 0o700 });
+    await prepareTmpDir(layout, manifest);
+    throwIfAborted(options.signal);
 
     step(`starting mariadbd on ${manifest.bindAddress ?? '127.0.0.1'}:${manifest.port}`);
-    pid = spawnServer(binaries, layout, external?.env);
+    const server = await spawnServer(binaries, layout, external?.env);
+    pid = server.pid;
     const timeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
-    await waitForServer(pid, manifest.port, layout, timeoutMs);
+    await waitForServer(server, manifest.port, layout, timeoutMs, options.signal);
     await external?.afterStart();
 
     step('connecting over TLS with the server certificate verified');
-    const connection = await connectLocal(layout.root);
+    const connection = await connectLocal(layout.root).catch((error: unknown) => {
+      throw explainConnectFailure(error, layout);
+    });
     await connection.end();
   } catch (error) {
     // A server that cannot be verified is not left running behind the user's back.
@@ -156,6 +190,56 @@ export async function up(options: UpOptions = {}): Promise<LocalServerInfo> {
   }
 
   return describe(layout, manifest, binaries, pid, { created, alreadyRunning: false });
+}
+
+function rejectUnusable(layout: StateLayout, kind: Awaited<ReturnType<typeof classifyStateDir>>) {
+  if (kind === 'file') {
+    throw new ConfigError('STATE_DIR_NOT_DIRECTORY', `${layout.root} is a file, not a directory`, {
+      hint: 'pass a directory with --dir',
+    });
+  }
+  if (kind === 'foreign') {
+    throw new ConfigError(
+      'STATE_DIR_FOREIGN',
+      `${layout.root} exists and is not a mariadb-tdx state directory (no mariadb-tdx.json)`,
+      { hint: 'choose another --dir; mariadb-tdx does not touch directories it did not create' },
+    );
+  }
+}
+
+function rejectPortChange(layout: StateLayout, manifest: StateManifest, port: number | undefined) {
+  if (port === undefined || port === manifest.port) return;
+  throw new ServerError(
+    'ALREADY_RUNNING',
+    `the server of ${layout.root} already runs on port ${manifest.port}`,
+    { hint: 'run mariadb-tdx down first to move it to another port' },
+  );
+}
+
+function throwIfAborted(signal: AbortSignal | undefined) {
+  if (signal?.aborted) {
+    throw new ServerError('INTERRUPTED', 'up was interrupted before the server started', {
+      hint: 'run up again; it continues where it stopped',
+    });
+  }
+}
+
+function explainConnectFailure(error: unknown, layout: StateLayout): unknown {
+  if (error instanceof DatabaseError && error.code === 'TLS_UNAVAILABLE') {
+    return new DatabaseError('TLS_UNAVAILABLE', `${error.message}; mariadb-tdx stopped it`, {
+      hint: `remove the options that disable TLS from ${layout.extraOptionFile}`,
+      cause: error,
+    });
+  }
+  return error;
+}
+
+/** Rejects secrets of an existing state directory that others can read. */
+async function ensurePrivateSecrets(layout: StateLayout) {
+  await ensurePrivateFile(layout.adminPasswordFile, 'admin password file');
+  for (const key of [layout.caKey, layout.serverKey, layout.clientKey]) {
+    await ensurePrivateFile(key, 'TLS private key');
+  }
 }
 
 function validatePort(port: number | undefined) {
@@ -208,7 +292,7 @@ async function prepareExisting(layout: StateLayout, options: UpOptions) {
     throw new ConfigError(
       'INVALID_OPTION',
       `${layout.root} holds a ${manifest.profile} server; --profile ${options.profile} cannot change it`,
-      { hint: 'use another --dir for another profile' },
+      { hint: 'run up without --profile, or use another --dir for another profile' },
     );
   }
   return manifest;

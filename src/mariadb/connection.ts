@@ -1,6 +1,7 @@
 import mariadb from 'mariadb';
 import type { Connection as MariadbConnection, ConnectionConfig } from 'mariadb';
 import { DatabaseError } from '../errors.js';
+import { formatEndpoint } from '../util/endpoint.js';
 
 /** How to reach and authenticate to a MariaDB server. */
 export interface ConnectionOptions {
@@ -85,7 +86,7 @@ interface ConnectorError {
 
 /** Maps connector and socket errors to DatabaseError codes, branching on codes, not messages. */
 export function toDatabaseError(error: unknown, target: { host: string; port: number }) {
-  const where = `${target.host}:${target.port}`;
+  const where = formatEndpoint(target.host, target.port);
   const codes = errorCodes(error);
   const detail = (error as ConnectorError)?.sqlMessage ?? (error as ConnectorError)?.message ?? '';
 
@@ -98,7 +99,7 @@ export function toDatabaseError(error: unknown, target: { host: string; port: nu
   }
   if (codes.includes('ER_ACCESS_DENIED_ERROR') || codes.includes('ER_ACCOUNT_HAS_BEEN_LOCKED')) {
     return new DatabaseError('ACCESS_DENIED', `access denied at ${where}: ${detail}`, {
-      hint: 'check the user name and the password file',
+      hint: 'check the user name and password',
       cause: error,
     });
   }

@@ -117,18 +117,27 @@ export function decryptKeyFile(encrypted: Buffer, passphrase: Buffer, source: st
 
   const salt = encrypted.subarray(OPENSSL_SALT_MAGIC.length, headerLength);
   const { key, iv } = deriveOpensslKeyAndIv(passphrase, salt);
+  const wrongPassphrase = (cause?: unknown) =>
+    new KeyError('FILEKEY_WRONG', `cannot decrypt key file ${source}: wrong passphrase`, {
+      hint: 'restore the passphrase file that encrypted this key file; it was changed or replaced',
+      cause,
+    });
+
+  let text: string;
   try {
     const decipher = createDecipheriv('aes-256-cbc', key, iv);
-    return Buffer.concat([
+    const plain = Buffer.concat([
       decipher.update(encrypted.subarray(headerLength)),
       decipher.final(),
-    ]).toString('utf8');
+    ]);
+    text = plain.toString('latin1');
   } catch (error) {
-    throw new KeyError('FILEKEY_WRONG', `cannot decrypt key file ${source}: wrong passphrase`, {
-      hint: 'pass the --filekey file that encrypted this key file',
-      cause: error,
-    });
+    throw wrongPassphrase(error);
   }
+  // About one wrong passphrase in 256 still yields valid CBC padding; its output is random
+  // bytes rather than the text of a key file.
+  if (!/^[\x20-\x7e\t\r\n]*$/.test(text)) throw wrongPassphrase();
+  return text;
 }
 
 /** Label of the key check value algorithm, stored with the values. */

@@ -29,19 +29,41 @@ interface KeyCheckDocument {
 // MariaDB reads at most 256 characters of a filekey file and strips trailing newlines.
 const MAX_FILEKEY_LENGTH = 256;
 
-/** Reads the passphrase of an encrypted key file the way file_key_management does. */
-export async function readFilekey(path: string): Promise<Buffer> {
+/**
+ * Reads the passphrase of an encrypted key file the way file_key_management does. `existing`
+ * tells whether a key file encrypted with it already exists, which changes the advice when the
+ * file is missing. The file must be private to its owner.
+ */
+export async function readFilekey(
+  path: string,
+  context: { existing: boolean } = { existing: true },
+): Promise<Buffer> {
   let raw: Buffer;
   try {
+    const info = await stat(path);
+    if (info.isFile() && (info.mode & 0o077) !== 0) {
+      throw new KeyError(
+        'FILEKEY_INVALID',
+        `filekey ${path} has mode ${(info.mode & 0o777).toString(8)}; it must be private to its owner`,
+        { hint: `chmod 600 ${path}` },
+      );
+    }
     raw = await readFile(path);
   } catch (error) {
+    if (error instanceof KeyError) throw error;
     if (isErrno(error, 'ENOENT')) {
       throw new KeyError('FILEKEY_MISSING', `filekey ${path} does not exist`, {
-        hint: `create it once and keep it safe: (umask 077; openssl rand -hex 32 > ${path})`,
+        hint: context.existing
+          ? 'restore the passphrase file from your backup; the key file cannot be read without it'
+          : `create it once and keep it safe: (umask 077; openssl rand -hex 32 > ${path})`,
         cause: error,
       });
     }
-    throw new KeyError('FILEKEY_INVALID', `cannot read filekey ${path}`, { cause: error });
+    const reason = isErrno(error, 'EISDIR') ? 'it is a directory' : (error as Error).message;
+    throw new KeyError('FILEKEY_INVALID', `cannot read filekey ${path}: ${reason}`, {
+      hint: 'pass a file that contains the passphrase',
+      cause: error,
+    });
   }
 
   const passphrase = raw.toString('utf8').replace(/[\r\n]+$/, '');
@@ -166,7 +188,7 @@ async function loadKeyChecks(path: string): Promise<KeyCheckDocument> {
         cause: error,
       });
     }
-    throw new KeyError('KEY_CHECK_MISSING', `key check file ${path} is not valid JSON`, {
+    throw new KeyError('KEY_CHECK_INVALID', `key check file ${path} is not valid JSON`, {
       hint: 'restore key-check.json from your backup',
       cause: error,
     });
@@ -175,7 +197,7 @@ async function loadKeyChecks(path: string): Promise<KeyCheckDocument> {
   const candidate = document as Partial<KeyCheckDocument>;
   if (candidate.algorithm !== KEY_CHECK_ALGORITHM || typeof candidate.keys !== 'object') {
     throw new KeyError(
-      'KEY_CHECK_MISSING',
+      'KEY_CHECK_INVALID',
       `key check file ${path} does not use algorithm ${KEY_CHECK_ALGORITHM}`,
       { hint: 'restore key-check.json from your backup' },
     );

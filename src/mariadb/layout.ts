@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { ConfigError } from '../errors.js';
 
 /** Default state directory, relative to the working directory. */
 export const DEFAULT_STATE_DIR = '.mariadb-tdx';
@@ -54,9 +55,51 @@ export interface StateLayout {
   readonly diskTmpDir: string;
 }
 
+// MariaDB silently ignores an option file whose path is longer than FN_REFLEN (512 bytes), and
+// the files of the state directory add up to 30 characters to its path.
+const MAX_OPTION_PATH = 400;
+
+// Characters that MariaDB option files treat as comments or quotes, and that the
+// mariadb-install-db shell script splits paths on.
+// eslint-disable-next-line no-control-regex -- control characters are exactly what is rejected
+const UNSAFE_PATH_CHARACTER = /[\s#;'"\\`$]|[\u0000-\u001f\u007f]/;
+
+/**
+ * Checks that a path can be written into a MariaDB option file and passed to
+ * mariadb-install-db unchanged. Throws ConfigError INVALID_OPTION naming the option.
+ */
+export function validateOptionPath(path: string, option: string) {
+  const unsafe = UNSAFE_PATH_CHARACTER.exec(path);
+  if (unsafe) {
+    const shown = JSON.stringify(unsafe[0]);
+    throw new ConfigError(
+      'INVALID_OPTION',
+      `${option} ${path} contains ${shown}, which MariaDB option files or mariadb-install-db cannot handle`,
+      { hint: `choose a path without spaces, #, ;, quotes, backslashes, $ or backticks` },
+    );
+  }
+  if (path.length > MAX_OPTION_PATH) {
+    throw new ConfigError(
+      'INVALID_OPTION',
+      `${option} is ${path.length} characters long; MariaDB needs paths of at most ${MAX_OPTION_PATH}`,
+      { hint: 'choose a shorter path' },
+    );
+  }
+}
+
+/** Resolves a state directory to an absolute path, following symbolic links when it exists. */
+export function resolveStateRoot(dir: string): string {
+  const absolute = resolve(dir);
+  try {
+    return realpathSync(absolute);
+  } catch {
+    return absolute;
+  }
+}
+
 /** Derives the layout of a state directory. */
 export function stateLayout(dir: string): StateLayout {
-  const root = resolve(dir);
+  const root = resolveStateRoot(dir);
   const rootHash = createHash('sha256').update(root).digest('hex').slice(0, 12);
   const runDir = join(root, 'run');
   const socketInRoot = join(runDir, 'mariadbd.sock');

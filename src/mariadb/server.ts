@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { open, readFile, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ServerError } from '../errors.js';
 import { readLastLines } from '../util/fs.js';
-import { canConnect } from '../util/net.js';
 import { isProcessRunning, readProcessCommandLine, waitForProcessExit } from '../util/process.js';
 import type { MariadbBinaries } from './binaries.js';
 import type { StateLayout } from './layout.js';
@@ -49,9 +49,16 @@ export async function installDataDir(
   layout: StateLayout,
   env?: NodeJS.ProcessEnv,
 ) {
+  // --datadir repeats the option file's value, so that install-db never falls back to the
+  // system data directory if MariaDB cannot read the option file.
   const result = await run(
     binaries.installDb,
-    [`--defaults-file=${layout.serverOptionFile}`, '--skip-test-db', '--skip-name-resolve'],
+    [
+      `--defaults-file=${layout.serverOptionFile}`,
+      `--datadir=${layout.dataDir}`,
+      '--skip-test-db',
+      '--skip-name-resolve',
+    ],
     undefined,
     env,
   );
@@ -83,6 +90,7 @@ export async function runBootstrapSql(
     binaries.mariadbd,
     [
       `--defaults-file=${layout.serverOptionFile}`,
+      `--datadir=${layout.dataDir}`,
       '--bootstrap',
       '--skip-networking',
       '--strict-password-validation=OFF',
@@ -100,59 +108,111 @@ export async function runBootstrapSql(
   }
 }
 
-/**
- * Starts mariadbd in the background, detached from this process; returns its pid. `env`
- * replaces the environment, for example to hand hashicorp_key_management its VAULT_TOKEN
- * without writing it to an option file.
- */
-export function spawnServer(
-  binaries: MariadbBinaries,
-  layout: StateLayout,
-  env?: NodeJS.ProcessEnv,
-): number {
-  const child = spawn(binaries.mariadbd, [`--defaults-file=${layout.serverOptionFile}`], {
-    detached: true,
-    stdio: 'ignore',
-    env: env ?? process.env,
-  });
-  child.unref();
-  if (child.pid === undefined) {
-    throw new ServerError('START_FAILED', `could not start ${binaries.mariadbd}`);
+/** A mariadbd process that {@link spawnServer} started. */
+export interface SpawnedServer {
+  readonly pid: number;
+  /** Size of the error log before the start, so that only this start's lines are shown. */
+  readonly errorLogOffset: number;
+  /** File that receives what mariadbd writes to stdout and stderr before its log opens. */
+  readonly outputFile: string;
+  readonly outputOffset: number;
+}
+
+async function fileSize(path: string): Promise<number> {
+  try {
+    return (await stat(path)).size;
+  } catch {
+    return 0;
   }
-  return child.pid;
 }
 
 /**
- * Waits until the server accepts TCP connections on its port. Fails early, with the end of the
- * error log, when the process exits first.
+ * Starts mariadbd in the background, detached from this process. `env` replaces the
+ * environment, for example to hand hashicorp_key_management its VAULT_TOKEN without writing it
+ * to an option file.
+ */
+export async function spawnServer(
+  binaries: MariadbBinaries,
+  layout: StateLayout,
+  env?: NodeJS.ProcessEnv,
+): Promise<SpawnedServer> {
+  const outputFile = join(layout.logDir, 'mariadbd.out');
+  const errorLogOffset = await fileSize(layout.errorLog);
+  const outputOffset = await fileSize(outputFile);
+  const output = await open(outputFile, 'a', 0o600);
+  try {
+    const child = spawn(binaries.mariadbd, [`--defaults-file=${layout.serverOptionFile}`], {
+      detached: true,
+      stdio: ['ignore', output.fd, output.fd],
+      env: env ?? process.env,
+    });
+    child.unref();
+    if (child.pid === undefined) {
+      throw new ServerError('START_FAILED', `could not start ${binaries.mariadbd}`);
+    }
+    return { pid: child.pid, errorLogOffset, outputFile, outputOffset };
+  } finally {
+    await output.close();
+  }
+}
+
+async function readFrom(path: string, offset: number): Promise<string> {
+  try {
+    const data = await readFile(path);
+    return data.subarray(offset).toString('utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** Lines that this start wrote to the error log and to standard error, the last ones first kept. */
+async function startOutput(server: SpawnedServer, layout: StateLayout): Promise<string> {
+  const log = (await readFrom(layout.errorLog, server.errorLogOffset)).trimEnd();
+  const output = (await readFrom(server.outputFile, server.outputOffset)).trimEnd();
+  const lines = [...output.split('\n'), ...log.split('\n')].filter((line) => line !== '');
+  return lines.slice(-ERROR_LOG_TAIL_LINES).join('\n');
+}
+
+/**
+ * Waits until mariadbd logs that it is ready for connections. Fails early, with what this start
+ * logged, when the process exits first; throws INTERRUPTED when `signal` aborts.
  */
 export async function waitForServer(
-  pid: number,
+  server: SpawnedServer,
   port: number,
   layout: StateLayout,
   timeoutMs: number,
+  signal?: AbortSignal,
 ) {
   const deadline = Date.now() + timeoutMs;
 
   while (Date.now() < deadline) {
-    if (!(await isProcessRunning(pid))) {
-      throw await startFailure(layout, port);
+    if (signal?.aborted) {
+      throw new ServerError('INTERRUPTED', 'the start of mariadbd was interrupted', {
+        hint: 'the server was stopped; run up again',
+      });
     }
-    if (await canConnect(port, '127.0.0.1', 500)) return;
+    if (!(await isProcessRunning(server.pid))) {
+      throw await startFailure(server, layout, port);
+    }
+    const log = await readFrom(layout.errorLog, server.errorLogOffset);
+    if (/ready for connections/.test(log)) return;
     await sleep(200);
   }
 
-  const tail = await readLastLines(layout.errorLog, ERROR_LOG_TAIL_LINES);
   throw new ServerError(
     'START_TIMEOUT',
-    `mariadbd (pid ${pid}) did not accept connections on port ${port} within ${timeoutMs / 1000} s; last lines of ${layout.errorLog}:\n${tail.join('\n')}`,
-    { hint: 'read the error log above; mariadb-tdx stopped the server, no data was changed' },
+    `mariadbd (pid ${server.pid}) was not ready for connections on port ${port} within ${timeoutMs / 1000} s; it logged:\n${await startOutput(server, layout)}`,
+    { hint: `read ${layout.errorLog}; mariadb-tdx stopped the server, no data was changed` },
   );
 }
 
-async function startFailure(layout: StateLayout, port: number): Promise<ServerError> {
-  const tail = await readLastLines(layout.errorLog, ERROR_LOG_TAIL_LINES);
-  const text = tail.join('\n');
+async function startFailure(
+  server: SpawnedServer,
+  layout: StateLayout,
+  port: number,
+): Promise<ServerError> {
+  const text = await startOutput(server, layout);
   if (/Address already in use|Bind on TCP\/IP port/.test(text)) {
     return new ServerError('PORT_IN_USE', `port ${port} on 127.0.0.1 is in use`, {
       hint: 'stop the program that uses it, or pass --port with a free port',
@@ -160,29 +220,52 @@ async function startFailure(layout: StateLayout, port: number): Promise<ServerEr
   }
   return new ServerError(
     'START_FAILED',
-    `mariadbd exited during start; last lines of ${layout.errorLog}:\n${text}`,
-    { hint: 'fix the cause named in the log and run up again; no data was changed' },
+    `mariadbd exited during start; it logged:\n${text || '(nothing)'}`,
+    {
+      hint: `fix the cause named above (full log: ${layout.errorLog}) and run up again; no data was changed`,
+    },
   );
 }
 
 /**
- * Reads the pid of the running server from its pid file and confirms that the process is the
- * mariadbd of this state directory, so that a stale pid never gets a signal meant for it.
+ * Finds the running mariadbd of this state directory: the pid in its pid file, or else any
+ * process started with this directory's option file. A stale pid never gets a signal meant for
+ * it, because the process's command line must name the option file.
  */
 export async function readServerPid(layout: StateLayout): Promise<number | undefined> {
-  let text: string;
+  const fromFile = await readPidFile(layout.pidFile);
+  if (fromFile !== undefined && (await isOurServer(fromFile, layout))) return fromFile;
+  return findServerProcess(layout);
+}
+
+async function readPidFile(path: string): Promise<number | undefined> {
   try {
-    text = await readFile(layout.pidFile, 'utf8');
+    const pid = Number.parseInt((await readFile(path, 'utf8')).trim(), 10);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
   } catch {
     return undefined;
   }
+}
 
-  const pid = Number.parseInt(text.trim(), 10);
-  if (!Number.isInteger(pid) || pid <= 0 || !(await isProcessRunning(pid))) return undefined;
-
+async function isOurServer(pid: number, layout: StateLayout): Promise<boolean> {
+  if (!(await isProcessRunning(pid))) return false;
   const commandLine = await readProcessCommandLine(pid);
-  const ours = commandLine?.some((arg) => arg === `--defaults-file=${layout.serverOptionFile}`);
-  return ours ? pid : undefined;
+  return commandLine?.some((arg) => arg === `--defaults-file=${layout.serverOptionFile}`) === true;
+}
+
+async function findServerProcess(layout: StateLayout): Promise<number | undefined> {
+  let entries: string[];
+  try {
+    entries = await readdir('/proc');
+  } catch {
+    return undefined;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    if (pid !== process.pid && (await isOurServer(pid, layout))) return pid;
+  }
+  return undefined;
 }
 
 /** Sends SIGTERM for a clean shutdown and waits for the process to exit. */

@@ -1,7 +1,12 @@
 import { MariadbTdxError } from '../errors.js';
 
 /** Reasons a posture check could not run at all; findings report everything else. */
-export type PostureErrorCode = 'NOT_MARIADB' | 'UNSUPPORTED_VERSION' | 'UNKNOWN_CHECK';
+export type PostureErrorCode =
+  | 'NOT_MARIADB'
+  | 'HANDSHAKE_CLOSED'
+  | 'UNSUPPORTED_VERSION'
+  | 'UNKNOWN_CHECK'
+  | 'NO_CHECK_SELECTED';
 
 export class PostureError extends MariadbTdxError {
   declare readonly code: PostureErrorCode;

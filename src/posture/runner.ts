@@ -1,17 +1,19 @@
 import { DatabaseError } from '../errors.js';
 import type { Connection } from '../mariadb/connection.js';
+import { formatEndpoint } from '../util/endpoint.js';
 import { CATALOGUE } from './catalogue/index.js';
 import { PostureError } from './errors.js';
 import { isServerOnThisHost, localHostProbe, type HostProbe } from './host.js';
+import { collectEvidence, isConnectionLost } from './query.js';
 import {
   FINDING_STATUSES,
   type CheckContext,
+  type ErrorVerdict,
   type Finding,
   type FindingStatus,
   type PostureCheck,
   type PostureProfile,
   type PostureReport,
-  type Row,
   type Verdict,
 } from './types.js';
 import { parseServerVersion } from './version.js';
@@ -33,31 +35,6 @@ export interface RunPostureOptions {
    * here (see {@link isServerOnThisHost}), none otherwise; `null` forces none.
    */
   readonly host?: HostProbe | null | undefined;
-}
-
-// Server errors that mean "this version has no such variable or table".
-const NOT_APPLICABLE_CODES = new Set([
-  'ER_UNKNOWN_SYSTEM_VARIABLE',
-  'ER_NO_SUCH_TABLE',
-  'ER_UNKNOWN_TABLE',
-]);
-
-const ACCESS_DENIED_CODES = new Set([
-  'ER_TABLEACCESS_DENIED_ERROR',
-  'ER_COLUMNACCESS_DENIED_ERROR',
-  'ER_SPECIFIC_ACCESS_DENIED_ERROR',
-  'ER_DBACCESS_DENIED_ERROR',
-  'ER_ACCESS_DENIED_ERROR',
-]);
-
-const PRIVILEGE_ADVICE =
-  'run the check as an administrator, or grant the account SELECT ON mysql.*, PROCESS and ' +
-  'SLAVE MONITOR (REPLICATION CLIENT before 10.5.9)';
-
-interface SqlErrorShape {
-  code?: string;
-  sqlMessage?: string | null;
-  fatal?: boolean;
 }
 
 /**
@@ -105,12 +82,23 @@ export async function runPostureChecks(
   };
 }
 
-function selectChecks(only: readonly string[] | undefined): readonly PostureCheck[] {
+/**
+ * Returns the checks with the given ids (any case), in catalogue order, or the whole catalogue
+ * when `only` is undefined. Throws PostureError for a list without ids or with an unknown id.
+ */
+export function selectChecks(only: readonly string[] | undefined): readonly PostureCheck[] {
   if (!only) return CATALOGUE;
-  const requested = new Set(only.map((id) => id.toUpperCase()));
+  const ids = only.map((id) => id.trim().toUpperCase()).filter((id) => id !== '');
+  if (ids.length === 0) {
+    throw new PostureError('NO_CHECK_SELECTED', 'no check ids were given', {
+      hint: 'name checks separated by commas, for example T01,E07 (mariadb-tdx check --list shows all)',
+    });
+  }
+  const requested = new Set(ids);
   const unknown = [...requested].filter((id) => !CATALOGUE.some((check) => check.id === id));
   if (unknown.length > 0) {
-    throw new PostureError('UNKNOWN_CHECK', `no check has the id ${unknown.join(', ')}`, {
+    const noun = unknown.length === 1 ? 'the id' : 'the ids';
+    throw new PostureError('UNKNOWN_CHECK', `no check has ${noun} ${unknown.join(', ')}`, {
       hint: 'list the check ids with: mariadb-tdx check --list',
     });
   }
@@ -124,7 +112,7 @@ async function queryVersion(connection: Connection, target: RunPostureOptions['t
   } catch (error) {
     throw new DatabaseError(
       'QUERY_FAILED',
-      `SELECT VERSION() failed on ${target.host}:${target.port}`,
+      `SELECT VERSION() failed on ${formatEndpoint(target.host, target.port)}`,
       { cause: error },
     );
   }
@@ -137,57 +125,36 @@ async function runCheck(
   profile: PostureProfile,
   target: RunPostureOptions['target'],
 ): Promise<Finding> {
-  const sql = typeof check.sql === 'function' ? check.sql(context.version) : check.sql;
-  let rows: Row[];
   try {
-    rows = (await connection.query(sql)) as Row[];
+    const evidence = await collectEvidence(connection, check, context);
+    return describe(check, evidence.sql, evidence.verdict, profile);
   } catch (error) {
-    const failure = error as SqlErrorShape;
-    if (failure.fatal) {
-      throw new DatabaseError(
-        'QUERY_FAILED',
-        `the connection to ${target.host}:${target.port} was lost during check ${check.id}`,
-        { hint: 'run the check again; see the server error log if it repeats', cause: error },
-      );
-    }
-    return describe(check, sql, queryFailure(failure), profile);
+    if (!isConnectionLost(error)) throw error;
+    const where = formatEndpoint(target.host, target.port);
+    throw new DatabaseError(
+      'QUERY_FAILED',
+      `the connection to ${where} was lost during check ${check.id}`,
+      { hint: 'run the check again; see the server error log if it repeats', cause: error },
+    );
   }
-  return describe(check, sql, await check.evaluate(rows, context), profile);
-}
-
-function queryFailure(
-  error: SqlErrorShape,
-): Verdict | { status: 'error'; observed: string; advice: string } {
-  const code = error.code ?? 'UNKNOWN';
-  const message = error.sqlMessage ?? '';
-  if (NOT_APPLICABLE_CODES.has(code)) {
-    return { status: 'not_applicable', observed: `not in this server version: ${message}` };
-  }
-  if (ACCESS_DENIED_CODES.has(code)) {
-    return { status: 'error', observed: `access denied: ${message}`, advice: PRIVILEGE_ADVICE };
-  }
-  return {
-    status: 'error',
-    observed: `query failed (${code}): ${message}`,
-    advice: 'run the statement by hand to see the whole error',
-  };
 }
 
 /** Turns a verdict into a finding, applying the profile and the check's policy note. */
 function describe(
   check: PostureCheck,
   sql: string,
-  verdict: { status: FindingStatus; observed: string; advice?: string },
+  verdict: Verdict | ErrorVerdict,
   profile: PostureProfile,
 ): Finding {
   let status = verdict.status;
-  let note: string | undefined;
+  let profileNote: string | undefined;
   if (profile === 'baseline' && check.baseline === 'open' && status === 'fail') {
     status = 'warn';
-    note = 'the baseline profile leaves this open; the hardened profile fails it';
+    profileNote = 'the baseline profile leaves this open; the hardened profile fails it';
   } else if (status === 'warn' && check.policy) {
-    note = `policy: ${check.policy}`;
+    profileNote = `policy: ${check.policy}`;
   }
+  const note = [verdict.note, profileNote].filter(Boolean).join('; ');
 
   return {
     id: check.id,

@@ -56,6 +56,27 @@ export interface Verdict {
   readonly observed: string;
   /** Replaces the check's advice when the fix depends on what was observed. */
   readonly advice?: string;
+  /** The reason for the verdict, when the observed value alone would mislead. */
+  readonly note?: string;
+}
+
+/** Result of a check whose evidence could not be collected or judged. */
+export interface ErrorVerdict {
+  readonly status: 'error';
+  readonly observed: string;
+  readonly advice: string;
+  readonly note?: string;
+}
+
+/**
+ * Weaker evidence for a check, collected when the account lacks the privilege that the check's
+ * own statement needs.
+ */
+export interface DeniedFallback {
+  /** The privilege that the check's own statement needs, as GRANT spells it. */
+  readonly privilege: string;
+  readonly sql: string;
+  readonly evaluate: (rows: readonly Row[], context: CheckContext) => Verdict | ErrorVerdict;
 }
 
 /** One check of the catalogue: data plus the rule that judges what the SQL returned. */
@@ -81,6 +102,8 @@ export interface PostureCheck {
   /** Whether the baseline profile covers this check (`required`) or leaves it open. */
   readonly baseline: 'required' | 'open';
   readonly evaluate: (rows: readonly Row[], context: CheckContext) => Verdict | Promise<Verdict>;
+  /** Evidence to judge by instead of an error when the account may not run `sql`. */
+  readonly whenDenied?: DeniedFallback;
 }
 
 /** The result of one check as reports show it. */
@@ -95,7 +118,10 @@ export interface Finding {
   readonly advice: string;
   /** The statement that was run, so the evidence can be collected again by hand. */
   readonly sql: string;
-  /** Reason for the status when the profile or a policy changed it. */
+  /**
+   * Reason for the status when the profile or a policy changed it, or when the account running
+   * the check changed what could be observed.
+   */
   readonly note?: string;
 }
 

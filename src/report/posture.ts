@@ -1,4 +1,5 @@
 import Table from 'cli-table3';
+import { formatEndpoint } from '../util/endpoint.js';
 import { CHECK_GROUPS } from '../posture/types.js';
 import type { Finding, FindingStatus, PostureCheck, PostureReport } from '../posture/types.js';
 import type { Style } from './style.js';
@@ -57,8 +58,9 @@ function textWidths(columns: number): [number, number] {
 }
 
 /**
- * Wraps text at spaces into lines of at most `width` characters; words longer than a line, such
- * as variable=value pairs, are split after a comma or, failing that, at the width.
+ * Wraps text at spaces into lines of at most `width` characters. A word longer than a line, such
+ * as a variable=value pair or a path, is split after its last comma, `=`, `/` or `_` that fits,
+ * and only at the width when it has none.
  */
 export function wrapText(text: string, width: number): string {
   const lines: string[] = [];
@@ -75,17 +77,31 @@ export function wrapText(text: string, width: number): string {
   return lines.join('\n');
 }
 
+// Break points of a long word, best first: list separators, then assignments, then path and
+// name separators.
+const BREAK_AFTER = [',', '=', '/', '_', '-', '.'];
+
 function splitLongWord(word: string, width: number): string[] {
   const parts: string[] = [];
   let rest = word;
   while (rest.length > width) {
-    const comma = rest.lastIndexOf(',', width - 1);
-    const cut = comma > 0 ? comma + 1 : width;
+    const cut = breakPoint(rest, width);
     parts.push(rest.slice(0, cut));
     rest = rest.slice(cut);
   }
   parts.push(rest);
   return parts;
+}
+
+// Returns the length of the first piece: up to and including the best break character within
+// `width`, ignoring breaks in the first quarter of the line, which would leave it nearly empty.
+function breakPoint(word: string, width: number): number {
+  const minimum = Math.floor(width / 4);
+  for (const character of BREAK_AFTER) {
+    const index = word.lastIndexOf(character, width - 1);
+    if (index >= minimum) return index + 1;
+  }
+  return width;
 }
 
 /** Renders the findings grouped under a heading per group, in catalogue group order. */
@@ -155,7 +171,8 @@ export function renderSummary(report: PostureReport, style: Style): string {
     `${summary.not_applicable} not applicable`,
     summary.error ? style.fail(`${summary.error} error`) : `${summary.error} error`,
   ];
-  return `${report.findings.length} checks: ${parts.join(', ')}`;
+  const count = report.findings.length;
+  return `${count} ${count === 1 ? 'check' : 'checks'}: ${parts.join(', ')}`;
 }
 
 /** Renders the lines above the table: the server, the profile and whether its certificate was verified. */
@@ -163,7 +180,7 @@ export function renderHeader(report: PostureReport, style: Style, caFile?: strin
   const { target, server } = report;
   const lines = [
     style.bold(
-      `MariaDB ${server.version} at ${target.host}:${target.port} as ${target.user}, ` +
+      `MariaDB ${server.version} at ${formatEndpoint(target.host, target.port)} as ${target.user}, ` +
         `${report.profile} profile`,
     ),
   ];

@@ -1,6 +1,6 @@
 import { constants } from 'node:fs';
-import { link, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
-import { dirname, basename, join } from 'node:path';
+import { link, mkdir, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { dirname, basename, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
 /**
@@ -91,5 +91,27 @@ export async function syncDirectory(path: string) {
     await handle.sync();
   } finally {
     await handle.close();
+  }
+}
+
+/**
+ * Creates a directory and its missing parents, one level at a time. Node's recursive mkdir
+ * loops forever on file systems such as /proc that answer every mkdir with ENOENT.
+ */
+export async function makeDirectories(path: string, mode = 0o700) {
+  const missing: string[] = [];
+  let current = resolve(path);
+  while (!(await pathExists(current))) {
+    missing.unshift(current);
+    const parent = dirname(current);
+    if (parent === current) break;
+    current = parent;
+  }
+  for (const dir of missing) {
+    try {
+      await mkdir(dir, { mode });
+    } catch (error) {
+      if (!isErrno(error, 'EEXIST')) throw error;
+    }
   }
 }

@@ -9,6 +9,7 @@ import { findFreePort } from '../../src/util/net.js';
 import { makeTempDir, mariadbAvailable } from '../helpers/mariadb.js';
 import {
   adminPassword,
+  findingOf,
   runCli,
   runSql,
   startHardenedServer,
@@ -32,6 +33,27 @@ describe.skipIf(!available)('mariadb-tdx check', () => {
     const run = await runCli(args, { MARIADB_TDX_PASSWORD: undefined, ...env });
     runs.push(run);
     return run;
+  }
+
+  /**
+   * Creates the account 'monitor'@'127.0.0.1' with `grants` (each "GRANT … TO 'user'@'host'",
+   * the account written in any form after TO), runs the check as that account and drops it.
+   */
+  async function asMonitor(grants: readonly string[], args: readonly string[]) {
+    const monitorPassword = strongPassword();
+    const monitorFile = join(scratch, 'monitor.password');
+    await writeFile(monitorFile, monitorPassword, { mode: 0o600 });
+    const account = "'monitor'@'127.0.0.1'";
+    await runSql(server.dir, [
+      `CREATE USER ${account} IDENTIFIED BY '${monitorPassword}' REQUIRE SSL`,
+      ...grants.map((grant) => grant.replace(/ TO .*$/, ` TO ${account}`)),
+    ]);
+    try {
+      const login = [...remoteArgs.slice(0, 5), 'monitor', ...remoteArgs.slice(6)];
+      return await cli(['check', ...login, '--password-file', monitorFile, ...args]);
+    } finally {
+      await runSql(server.dir, [`DROP USER ${account}`]);
+    }
   }
 
   beforeAll(async () => {
@@ -128,7 +150,7 @@ describe.skipIf(!available)('mariadb-tdx check', () => {
       MARIADB_TDX_PASSWORD: password,
     });
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/1 checks: 1 pass/);
+    expect(run.stdout).toMatch(/\n1 check: 1 pass, /);
   });
 
   it('rejects a missing password without a terminal', async () => {
@@ -144,8 +166,16 @@ describe.skipIf(!available)('mariadb-tdx check', () => {
     const run = await cli(['check', ...remoteArgs, '--password-file', wrong]);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/access denied at 127\.0\.0\.1:\d+.* \[ACCESS_DENIED\]/);
-    expect(run.stderr).toMatch(/check the user name and the password/);
+    expect(run.stderr).toContain(`check the user name (admin) and the password file ${wrong}`);
     expect(run.stdout + run.stderr).not.toContain('Wrong-Passw0rd');
+  });
+
+  it('names MARIADB_TDX_PASSWORD when its password is refused', async () => {
+    const run = await cli(['check', ...remoteArgs], { MARIADB_TDX_PASSWORD: 'Wrong-Passw0rd' });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/\[ACCESS_DENIED\]/);
+    expect(run.stderr).toMatch(/check the user name \(admin\) and MARIADB_TDX_PASSWORD\n/);
+    expect(run.stderr).not.toMatch(/password file/);
   });
 
   it('exits with 2 when the server certificate is not from --ca', async () => {
@@ -223,7 +253,56 @@ describe.skipIf(!available)('mariadb-tdx check', () => {
     const errors = report.findings.filter((f) => f.status === 'error');
     expect(errors.map((f) => f.id)).toContain('A01');
     expect(errors[0]?.observed).toMatch(/^access denied: /);
-    expect(errors[0]?.advice).toMatch(/SELECT ON mysql\.\*, PROCESS/);
+    expect(errors[0]?.advice).toMatch(/SELECT ON mysql\.\* and PROCESS, SLAVE MONITOR ON \*\.\*/);
+  });
+
+  it('exits with 0 for a monitoring account with the grants that --help lists', async () => {
+    const help = await cli(['check', '--help']);
+    const grants = help.stdout
+      .split('\n')
+      .filter((line) => line.trimStart().startsWith('GRANT '))
+      .map((line) => line.trim().replace(/;$/, ''));
+    expect(grants).toHaveLength(2);
+
+    const run = await asMonitor(grants, ['--json']);
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.stdout) as PostureReport;
+    expect(report.summary).toMatchObject({ fail: 0, warn: 0, error: 0 });
+    const h11 = findingOf(report, 'H11');
+    expect(h11.status).toBe('pass');
+    expect(h11.observed).toContain("'monitor'@'127.0.0.1' on mysql.*");
+    expect(h11.note).toMatch(/account running the check needs SELECT on the mysql schema/);
+    expect(findingOf(report, 'T08')).toMatchObject({
+      status: 'not_applicable',
+      observed: 'no replication channels',
+    });
+  });
+
+  it('judges T08 by replication status without SLAVE MONITOR', async () => {
+    const grants = ['GRANT SELECT ON mysql.* TO MONITOR', 'GRANT PROCESS ON *.* TO MONITOR'];
+    const idle = await asMonitor(grants, ['--only', 'T08', '--json']);
+    expect(idle.code).toBe(0);
+    const idleT08 = findingOf(JSON.parse(idle.stdout) as PostureReport, 'T08');
+    expect(idleT08.status).toBe('not_applicable');
+    expect(idleT08.note).toMatch(/^SHOW ALL REPLICAS STATUS needs SLAVE MONITOR/);
+    expect(idleT08.sql).toMatch(/SLAVES_RUNNING/);
+
+    // A stopped channel stays invisible, but the GTID position it left behind is seen.
+    await runSql(server.dir, [
+      "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=9, MASTER_USER='repl', MASTER_SSL=0",
+      "SET GLOBAL gtid_slave_pos='0-1-42'",
+    ]);
+    let replicated: CliRun;
+    try {
+      replicated = await asMonitor(grants, ['--only', 'T08', '--json']);
+    } finally {
+      await runSql(server.dir, ['RESET SLAVE ALL', "SET GLOBAL gtid_slave_pos=''"]);
+    }
+    expect(replicated.code).toBe(0);
+    const t08 = findingOf(JSON.parse(replicated.stdout) as PostureReport, 'T08');
+    expect(t08.status).toBe('warn');
+    expect(t08.observed).toContain('gtid_slave_pos=0-1-42');
+    expect(t08.advice).toMatch(/GRANT SLAVE MONITOR/);
   });
 
   it('lists the catalogue without connecting', async () => {

@@ -207,8 +207,8 @@ describe.skipIf(!available)('posture after restarts with settings that break the
         restartWithExtraOptions(server.dir, ['skip_ssl', 'require_secure_transport = OFF']),
       ).rejects.toMatchObject({ code: 'TLS_UNAVAILABLE' });
       const layout = stateLayout(server.dir);
-      const pid = spawnServer(await locateMariadb(), layout);
-      await waitForServer(pid, server.info.port, layout, 60_000);
+      const started = await spawnServer(await locateMariadb(), layout);
+      await waitForServer(started, server.info.port, layout, 60_000);
     });
     afterAll(async () => {
       await restartWithExtraOptions(server.dir, []);

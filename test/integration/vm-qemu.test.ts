@@ -13,6 +13,9 @@ import { listVms, removeVm } from '../../src/vm/lifecycle.js';
 import type { VmRecord } from '../../src/vm/registry.js';
 import { QemuBackend } from '../../src/vm/qemu-backend.js';
 import { runTool } from '../../src/vm/tools.js';
+import { leakTest } from '../../src/vm/leak-test.js';
+import { scanDump } from '../../src/vm/leak-scan.js';
+import { runCli } from '../helpers/cli.js';
 import { ensureGuestImage, type GuestImage } from '../helpers/guest-image.js';
 import { expectVmError, secondsSince, vmTestsAvailable } from '../helpers/vm.js';
 
@@ -167,6 +170,52 @@ describe.skipIf(!available)('regular VM under QEMU software emulation', () => {
       expect(header.toString('latin1')).toBe('\x7fELF');
       await expectVmError(dumpVm({ vmRoot, name: record.name, output: dump.file }), 'DUMP_EXISTS');
       await rm(dump.file);
+    },
+    10 * MINUTE,
+  );
+
+  it(
+    'finds planted values at guest-physical addresses QEMU confirms',
+    async () => {
+      const started = Date.now();
+      const report = await leakTest({
+        vmRoot,
+        names: [record.name],
+        customers: 3,
+        scanner: scanDump,
+      });
+      timings.leakTestSeconds = secondsSince(started);
+      const [vm] = report.vms;
+      expect(vm?.planted).toBe(12);
+      expect(vm?.found).toBe(12);
+      expect(vm?.controlsFound).toBe(0);
+      expect(vm?.addressesChecked).toBeGreaterThan(0);
+      expect(vm?.addressesConfirmed).toBe(vm?.addressesChecked);
+      expect(vm?.examples[0]?.address).toMatch(/^0x[0-9a-f]+$/);
+      expect(vm?.verdict).toBe('readable');
+      expect(report.passed).toBe(true);
+      expect(report.notes.join(' ')).toMatch(/No TD took part/);
+      // The report names columns and addresses, never the planted values.
+      expect(JSON.stringify(report)).not.toContain('@example.net');
+      expect(await new QemuBackend().state(record, vmLayout(vmRoot, record.name))).toBe('running');
+    },
+    10 * MINUTE,
+  );
+
+  it(
+    'runs leak-test from the command line with exit status 0',
+    async () => {
+      const result = await runCli(
+        ['leak-test', '--vms', record.name, '--customers', '1', '--json'],
+        {
+          env: { MARIADB_TDX_VM_DIR: vmRoot },
+        },
+      );
+      expect(result.status).toBe(0);
+      const report = JSON.parse(result.stdout) as { passed: boolean; vms: { verdict: string }[] };
+      expect(report.passed).toBe(true);
+      expect(report.vms[0]?.verdict).toBe('readable');
+      expect(result.stdout).not.toContain('@example.net');
     },
     10 * MINUTE,
   );

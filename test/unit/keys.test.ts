@@ -117,6 +117,16 @@ describe('encrypted key file', () => {
     );
   });
 
+  it('reports every wrong passphrase as FILEKEY_WRONG', () => {
+    const encrypted = encryptKeyFile(plaintext, passphrase);
+    // Some wrong passphrases yield valid padding; they must not pass as a key file either.
+    for (let attempt = 0; attempt < 2000; attempt++) {
+      expect(() => decryptKeyFile(encrypted, Buffer.from(`wrong ${attempt}`), 'test')).toThrow(
+        expect.objectContaining({ code: 'FILEKEY_WRONG' }),
+      );
+    }
+  });
+
   it('reports a clear-text file as KEY_FILE_INVALID', () => {
     const clear = Buffer.from(plaintext.repeat(2));
     expect(() => decryptKeyFile(clear, passphrase, 'test')).toThrow(

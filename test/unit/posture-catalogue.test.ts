@@ -66,6 +66,12 @@ describe('posture catalogue', () => {
     }
   });
 
+  it('states every expectation in words, not as query rows', () => {
+    for (const check of CATALOGUE) {
+      expect(check.expected, check.id).not.toMatch(/\brows?\b/);
+    }
+  });
+
   it('explains why the policy checks only warn', () => {
     const policy = CATALOGUE.filter((check) => check.policy).map((check) => check.id);
     expect(policy.sort()).toEqual(['A03', 'A10', 'A11', 'H09', 'H10', 'K03', 'L07']);

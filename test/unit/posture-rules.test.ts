@@ -9,8 +9,8 @@ import {
   isStrongTls12Suite,
   parseOpensslTime,
   remoteAccountsWithoutTls,
-  replicationTls,
 } from '../../src/posture/catalogue/transport.js';
+import { replicationTls } from '../../src/posture/catalogue/replication.js';
 import { passwordlessAccounts } from '../../src/posture/catalogue/accounts.js';
 import {
   longestMountPrefix,

@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError, Option } from '@commander-js/extra-typings';
 import { readFile, rm, writeFile } from 'node:fs/promises';
-import { ConfigError, MariadbTdxError } from '../../errors.js';
+import { ConfigError } from '../../errors.js';
 import type { AgentOptions, AgentSummary } from '../../kbs/agent/run.js';
 import { renderPairs } from '../../report/table.js';
 import { createStyle } from '../../report/style.js';
@@ -71,14 +71,8 @@ export function agentCommand() {
     .option('--json', 'print the result as JSON')
     .option('-q, --quiet', 'do not report steps on standard error')
     .action(async (options) => {
-      try {
-        await runAgent(options);
-      } catch (error) {
-        if (options.json && error instanceof MariadbTdxError) {
-          printJsonLine({ error: { code: error.code, message: error.message, hint: error.hint } });
-        }
-        throw error;
-      }
+      // With --json, a failure is printed as one JSON line by the CLI's error handler.
+      await runAgent(options);
     });
 }
 

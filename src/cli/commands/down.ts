@@ -1,6 +1,6 @@
 import { Command } from '@commander-js/extra-typings';
 import { DIR_HELP, defaultStateDir } from '../options.js';
-import { printJson, println } from '../output.js';
+import { createStepReporter, printJson, println } from '../output.js';
 
 export function downCommand() {
   return new Command('down')
@@ -9,9 +9,15 @@ export function downCommand() {
     .option('--purge', 'delete the state directory afterwards, with its data and keys')
     .option('--yes', 'confirm --purge')
     .option('--json', 'print the result as JSON')
+    .option('-q, --quiet', 'do not report steps on standard error')
     .action(async (options) => {
       const { down } = await import('../../local/down.js');
-      const result = await down({ dir: options.dir, purge: options.purge, yes: options.yes });
+      const result = await down({
+        dir: options.dir,
+        purge: options.purge,
+        yes: options.yes,
+        onStep: createStepReporter(options.quiet === true || options.json === true),
+      });
       if (options.json) {
         printJson(result);
         return;

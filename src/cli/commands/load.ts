@@ -15,13 +15,13 @@ export function loadCommand() {
     .option('--dir <path>', DIR_HELP, defaultStateDir())
     .option(
       '--rows <n>',
-      `generated customers besides the two fixed ones (default ${DEFAULT_BANKING_ROWS})`,
+      `generated customers besides the two fixed ones, 0 to ${MAX_BANKING_ROWS} (default ${DEFAULT_BANKING_ROWS})`,
       parseInteger(0, MAX_BANKING_ROWS),
     )
     .option(
       '--seed <n>',
       'seed of the generator; the same seed gives the same values',
-      parseInteger(0, 2 ** 31),
+      parseInteger(0, 2 ** 31 - 1),
     )
     .option('--replace', 'drop the Customers database first if it exists')
     .option(

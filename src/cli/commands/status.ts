@@ -35,7 +35,7 @@ function formatUptime(seconds: number | undefined): string {
 /** One-line summary of encryption at rest. */
 export function encryptionLine(report: StatusReport): string {
   const e = report.encryption;
-  if (!e) return 'unknown (server not running)';
+  if (!e) return report.running ? 'unknown (the server did not answer)' : 'unknown (not running)';
   const covered = [
     `InnoDB tables ${e.innodbTables}`,
     e.redoLog ? 'redo log' : '',
@@ -52,7 +52,7 @@ export function encryptionLine(report: StatusReport): string {
 /** One-line summary of transport security. */
 export function tlsLine(report: StatusReport): string {
   const t = report.tls;
-  if (!t) return 'unknown (server not running)';
+  if (!t) return report.running ? 'unknown (the server did not answer)' : 'unknown (not running)';
   const required = t.required ? 'required' : 'optional (plain TCP allowed)';
   return `${required}, ${t.versions}; this session ${t.sessionCipher || 'NOT encrypted'}`;
 }

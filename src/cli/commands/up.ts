@@ -25,9 +25,10 @@ export function upCommand() {
       'file holding the passphrase that encrypts the key file (fixed when the directory is created)',
     )
     .addOption(
-      new Option('--profile <name>', 'server profile of a new state directory')
-        .choices(['hardened', 'baseline'] as const)
-        .default('hardened' as const),
+      new Option(
+        '--profile <name>',
+        'server profile of a new state directory (default: hardened; an existing one keeps its own)',
+      ).choices(['hardened', 'baseline'] as const),
     )
     .option('--kbs <url>', 'get keys from this key broker by attestation (fixed at creation)')
     .option('--kbs-ca <file>', 'CA certificate of the broker (required with --kbs)')
@@ -51,7 +52,12 @@ export function upCommand() {
     .action(async (options) => {
       const { up } = await import('../../local/up.js');
       const { prepareBrokerKeys } = await import('../../kbs/local-keys.js');
+      // Ctrl-C stops the start cleanly: a server already spawned is stopped again.
+      const controller = new AbortController();
+      const interrupt = () => controller.abort();
+      process.once('SIGINT', interrupt);
       const info = await up({
+        signal: controller.signal,
         dir: options.dir,
         port: options.port,
         filekeyPath: options.filekey,
@@ -59,7 +65,7 @@ export function upCommand() {
         keySource: brokerKeySource(options),
         keyProvider: prepareBrokerKeys,
         onStep: createStepReporter(options.quiet === true || options.json === true),
-      });
+      }).finally(() => process.removeListener('SIGINT', interrupt));
       if (options.json) printJson(info);
       else printServerInfo(info);
     });

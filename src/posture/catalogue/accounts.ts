@@ -19,7 +19,7 @@ export const anonymousAccounts = noRowsCheck({
   title: 'no anonymous accounts',
   severity: 'high',
   sql: "SELECT User, Host FROM mysql.user WHERE User = ''",
-  expected: 'no rows',
+  expected: 'no account with an empty user name',
   advice: "DROP USER ''@'host' for each account listed",
   risk: 'anyone can log in with any user name that has no account of its own',
   baseline: 'open',
@@ -33,7 +33,7 @@ export const remoteRoot = noRowsCheck({
   title: 'root can log in only from the local host',
   severity: 'high',
   sql: `SELECT User, Host FROM mysql.user WHERE User = 'root' AND Host NOT IN ${LOCAL_HOSTS_SQL}`,
-  expected: 'no rows',
+  expected: 'no root account for a host other than localhost, 127.0.0.1 or ::1',
   advice:
     "DROP USER 'root'@'host' for each account listed; give remote administrators named accounts",
   risk: 'the best-known account name is reachable over the network',
@@ -48,7 +48,7 @@ export const wildcardHosts = noRowsCheck({
   title: 'accounts name single hosts',
   severity: 'medium',
   sql: `SELECT User, Host FROM mysql.user WHERE is_role = 'N' AND ${WILDCARD_HOST}`,
-  expected: 'no rows, or host patterns that were chosen on purpose',
+  expected: 'no host patterns, or only patterns chosen on purpose',
   advice:
     "RENAME USER 'user'@'%' TO 'user'@'10.0.0.5' (the client's address) where one host is enough",
   risk: 'a password that leaks works from every host the pattern matches',
@@ -69,7 +69,7 @@ export const wildcardAdministrators = noRowsCheck({
   sql:
     `SELECT User, Host FROM mysql.user WHERE is_role = 'N' AND ${WILDCARD_HOST} ` +
     "AND (Grant_priv = 'Y' OR Super_priv = 'Y')",
-  expected: 'no rows',
+  expected: 'no account with a host pattern holds GRANT OPTION or SUPER',
   advice: "REVOKE SUPER, GRANT OPTION ON *.* FROM 'user'@'%', or restrict the account to one host",
   risk: 'an administrator password works from any matching host and can create more accounts',
   baseline: 'open',
@@ -104,7 +104,7 @@ export const passwordlessAccounts = noRowsCheck({
     versionAtLeast(version, 10, 6)
       ? `${PASSWORDLESS_BASE}${PASSWORDLESS_ALTERNATIVES})`
       : `${PASSWORDLESS_BASE})`,
-  expected: 'no rows',
+  expected: 'every account that authenticates by password has a non-empty one, or is locked',
   advice: "ALTER USER 'user'@'host' IDENTIFIED BY '…', or ALTER USER … ACCOUNT LOCK",
   risk: 'anyone who can reach the server logs in as these accounts without a password',
   baseline: 'open',
@@ -121,7 +121,7 @@ export const oldPasswordHashes = noRowsCheck({
     "SELECT User, Host FROM mysql.global_priv WHERE JSON_VALUE(Priv, '$.plugin') = 'mysql_old_password' " +
     "OR (JSON_VALUE(Priv, '$.plugin') = 'mysql_native_password' " +
     "AND LENGTH(JSON_VALUE(Priv, '$.authentication_string')) = 16)",
-  expected: 'no rows',
+  expected: 'no account uses mysql_old_password or a 16-character hash',
   advice: "ALTER USER 'user'@'host' IDENTIFIED BY '…' with old_passwords=OFF",
   risk: 'the 16-character hash is weak enough to reverse, and its handshake is replayable',
   baseline: 'open',
@@ -167,7 +167,8 @@ export const passwordValidation: PostureCheck = {
   sql:
     'SELECT PLUGIN_NAME FROM information_schema.PLUGINS ' +
     "WHERE PLUGIN_TYPE = 'PASSWORD VALIDATION' AND PLUGIN_STATUS = 'ACTIVE'",
-  expected: 'at least one row (simple_password_check, cracklib_password_check, …)',
+  expected:
+    'an active password validation plugin (simple_password_check, cracklib_password_check, …)',
   advice:
     'plugin_load_add=simple_password_check under [mariadbd], or INSTALL SONAME ' +
     "'simple_password_check'",

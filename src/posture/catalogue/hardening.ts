@@ -1,14 +1,12 @@
-import {
-  LOCAL_HOSTS_SQL,
-  isOn,
-  listAccounts,
-  listNames,
-  noRowsCheck,
-  switchCheck,
-  variableCheck,
-} from '../rules.js';
+import { isOn, listNames, noRowsCheck, switchCheck, variableCheck } from '../rules.js';
 import type { PostureCheck } from '../types.js';
 import { parseServerVersion, seriesStatus } from '../version.js';
+import {
+  administrativeHolders,
+  fileHolders,
+  mysqlSchemaGrants,
+  processHolders,
+} from './privileges.js';
 
 export const maintainedVersion: PostureCheck = {
   id: 'H01',
@@ -145,84 +143,12 @@ export const testDatabase = noRowsCheck({
     "WHERE SCHEMA_NAME = 'test' UNION ALL " +
     "SELECT CONCAT('grant on ', Db, ' to ''', User, '''@''', Host, '''') FROM mysql.db " +
     "WHERE Db LIKE 'test%'",
-  expected: 'no rows',
+  expected: 'no database named test and no grants on test% databases',
   advice: "DROP DATABASE test; DELETE FROM mysql.db WHERE Db LIKE 'test%'; FLUSH PRIVILEGES",
   risk: 'every account may create and fill test% databases, which escape the data review',
   baseline: 'open',
   passed: 'none',
   describe: (rows) => listNames(rows.map((row) => String(row.OBJECT))),
-});
-
-export const fileHolders = noRowsCheck({
-  id: 'H08',
-  group: 'general hardening',
-  title: 'only local accounts hold FILE',
-  severity: 'high',
-  // NOTE: privileges that reach an account through a role are not followed.
-  sql: `SELECT User, Host FROM mysql.user WHERE is_role = 'N' AND File_priv = 'Y' AND Host NOT IN ${LOCAL_HOSTS_SQL}`,
-  expected: 'no rows',
-  advice: "REVOKE FILE ON *.* FROM 'user'@'host' for each account listed",
-  risk: 'FILE reads and writes server files, the key file included unless secure_file_priv stops it',
-  baseline: 'open',
-  passed: 'none',
-  describe: listAccounts,
-});
-
-export const administrativeHolders = noRowsCheck({
-  id: 'H09',
-  group: 'general hardening',
-  title: 'only local accounts hold SUPER, SHUTDOWN, RELOAD or CREATE USER',
-  severity: 'medium',
-  sql:
-    "SELECT User, Host FROM mysql.user WHERE is_role = 'N' AND (Super_priv = 'Y' " +
-    "OR Shutdown_priv = 'Y' OR Reload_priv = 'Y' OR Create_user_priv = 'Y') " +
-    `AND Host NOT IN ${LOCAL_HOSTS_SQL}`,
-  expected: 'no rows, or remote administrators chosen on purpose (REQUIRE X509)',
-  advice:
-    "REVOKE SUPER, SHUTDOWN, RELOAD, CREATE USER ON *.* FROM 'user'@'host', or keep the " +
-    'account and require a client certificate (REQUIRE X509)',
-  risk: 'a stolen password of these accounts can reconfigure the server from the network',
-  policy:
-    'remote administration can be deliberate, so this check warns; the accounts should then ' +
-    'need a client certificate',
-  baseline: 'open',
-  status: 'warn',
-  passed: 'none',
-  describe: listAccounts,
-});
-
-export const processHolders = noRowsCheck({
-  id: 'H10',
-  group: 'general hardening',
-  title: 'only local accounts hold PROCESS',
-  severity: 'medium',
-  sql: `SELECT User, Host FROM mysql.user WHERE is_role = 'N' AND Process_priv = 'Y' AND Host NOT IN ${LOCAL_HOSTS_SQL}`,
-  expected: 'no rows, or monitoring accounts chosen on purpose',
-  advice: "REVOKE PROCESS ON *.* FROM 'user'@'host' for each account listed",
-  risk: 'PROCESS shows the full text of every running statement, with its values',
-  policy: 'monitoring agents often need PROCESS from another host, so this check warns',
-  baseline: 'open',
-  status: 'warn',
-  passed: 'none',
-  describe: listAccounts,
-});
-
-export const mysqlSchemaGrants = noRowsCheck({
-  id: 'H11',
-  group: 'general hardening',
-  title: 'no grants on the mysql schema',
-  severity: 'high',
-  // mariadb.sys@localhost owns the mysql.user view and needs its grant on mysql.global_priv.
-  sql:
-    "SELECT CONCAT('''', User, '''@''', Host, ''' on mysql.*') AS GRANTEE FROM mysql.db WHERE Db = 'mysql' " +
-    "UNION ALL SELECT CONCAT('''', User, '''@''', Host, ''' on mysql.', Table_name) FROM mysql.tables_priv " +
-    "WHERE Db = 'mysql' AND NOT (User = 'mariadb.sys' AND Host = 'localhost')",
-  expected: 'no rows',
-  advice: "REVOKE ALL ON mysql.* FROM 'user'@'host' (or on the table listed)",
-  risk: 'these accounts can read password hashes or rewrite privileges',
-  baseline: 'open',
-  passed: 'none',
-  describe: (rows) => listNames(rows.map((row) => String(row.GRANTEE))),
 });
 
 export const suspiciousUdfs = variableCheck({

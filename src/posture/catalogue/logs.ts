@@ -212,7 +212,7 @@ export const sqlErrorLog: PostureCheck = {
   sql:
     'SELECT PLUGIN_NAME FROM information_schema.PLUGINS ' +
     "WHERE PLUGIN_NAME = 'SQL_ERROR_LOG' AND PLUGIN_STATUS = 'ACTIVE'",
-  expected: 'no rows',
+  expected: 'the SQL_ERROR_LOG plugin is not active',
   advice: "UNINSTALL SONAME 'sql_errlog', and remove it from plugin_load_add",
   risk: 'statements that fail are written with their values to sql_errors.log in clear',
   baseline: 'open',

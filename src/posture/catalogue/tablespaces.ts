@@ -43,7 +43,7 @@ export const systemTablespaces = noRowsCheck({
   sql:
     `${UNENCRYPTED_TABLESPACES} AND (t.NAME = 'innodb_system' ` +
     "OR t.NAME LIKE 'innodb\\_undo%' OR t.NAME LIKE 'mysql/%')",
-  expected: 'no rows',
+  expected: 'every system, undo and mysql-schema tablespace encrypted',
   advice:
     'innodb_encrypt_tables=FORCE with innodb_encryption_threads > 0: the background threads ' +
     'encrypt these tablespaces',
@@ -65,7 +65,7 @@ export const userTablespaces = noRowsCheck({
     `WHERE x.CREATE_OPTIONS LIKE ${ENCRYPTED_NO} ` +
     "AND (t.NAME = CONCAT(x.TABLE_SCHEMA, '/', x.TABLE_NAME) " +
     "OR t.NAME LIKE CONCAT(x.TABLE_SCHEMA, '/', x.TABLE_NAME, '#P#%')))",
-  expected: 'no rows',
+  expected: 'every user tablespace encrypted',
   advice:
     "ALTER TABLE db.table ENCRYPTED='YES' for each table listed, or innodb_encrypt_tables=FORCE",
   risk: 'the rows of these tables are stored in clear',
@@ -85,7 +85,7 @@ export const encryptionFinished: PostureCheck = {
     'FROM information_schema.INNODB_TABLESPACES_ENCRYPTION ' +
     'WHERE KEY_ROTATION_PAGE_NUMBER IS NOT NULL OR ROTATING_OR_FLUSHING = 1 ' +
     'OR (ENCRYPTION_SCHEME = 1 AND MIN_KEY_VERSION = 0)',
-  expected: 'no rows',
+  expected: 'no tablespace still being encrypted or left with pages in clear',
   advice:
     'wait for the encryption threads and run the check again; if nothing rotates, ' +
     'SET GLOBAL innodb_encryption_threads=4',
@@ -121,7 +121,7 @@ export const explicitlyUnencrypted = noRowsCheck({
   sql:
     'SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES ' +
     `WHERE CREATE_OPTIONS LIKE ${ENCRYPTED_NO}`,
-  expected: 'no rows',
+  expected: "no table with ENCRYPTED='NO'",
   advice:
     "ALTER TABLE db.table ENCRYPTED='YES' for each table listed, then " +
     'innodb_encrypt_tables=FORCE so no new one can be created',
@@ -147,7 +147,7 @@ export const unencryptableEngines = noRowsCheck({
     "AND NOT (TABLE_SCHEMA = 'mysql' AND TABLE_NAME IN ('general_log', 'slow_log')) " +
     `AND (IFNULL(ENGINE, '') NOT IN ${SAFE_ENGINES} ` +
     "OR (ENGINE = 'Aria' AND ROW_FORMAT <> 'Page'))",
-  expected: 'no rows: InnoDB, or Aria with ROW_FORMAT=PAGE',
+  expected: 'every table in InnoDB, or in Aria with ROW_FORMAT=PAGE',
   advice: 'ALTER TABLE db.table ENGINE=InnoDB (or ENGINE=Aria ROW_FORMAT=PAGE) for each one',
   risk: 'MyISAM, CSV and ARCHIVE tables, and Aria tables in DYNAMIC or FIXED format, are never encrypted',
   baseline: 'required',
@@ -191,7 +191,7 @@ export const userAriaTables = noRowsCheck({
     'SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES ' +
     "WHERE ENGINE = 'Aria' AND TABLE_TYPE = 'BASE TABLE' " +
     "AND TABLE_SCHEMA NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys')",
-  expected: 'no rows',
+  expected: 'no Aria table outside the system schemas',
   advice: 'ALTER TABLE db.table ENGINE=InnoDB for each one',
   risk:
     'every change to an Aria table is written to the Aria log (aria_log.*), which MariaDB never ' +

@@ -8,8 +8,9 @@ import {
   switchCheck,
   variableCheck,
 } from '../rules.js';
-import type { PostureCheck, Row, Verdict } from '../types.js';
+import type { PostureCheck, Verdict } from '../types.js';
 import { versionAtLeast } from '../version.js';
+import { replicationTls } from './replication.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -206,7 +207,7 @@ export const remoteAccountsWithoutTls: PostureCheck = {
     `SELECT User, Host, ${versionAtLeast(version, 10, 5, 2) ? '@@require_secure_transport' : '0'} ` +
     `AS require_secure_transport FROM mysql.user WHERE is_role = 'N' AND ssl_type = '' ` +
     `AND Host NOT IN ${LOCAL_HOSTS_SQL}`,
-  expected: 'no rows: every account outside the local host has REQUIRE SSL or X509',
+  expected: 'every account outside the local host has REQUIRE SSL or X509',
   advice: "ALTER USER 'user'@'host' REQUIRE SSL for each account listed (or REQUIRE X509)",
   risk: 'these accounts may log in over plain TCP whenever the server does not require TLS',
   baseline: 'open',
@@ -221,42 +222,6 @@ export const remoteAccountsWithoutTls: PostureCheck = {
     };
   },
 };
-
-export const replicationTls: PostureCheck = {
-  id: 'T08',
-  group: 'transport',
-  title: 'replication connections use verified TLS',
-  severity: 'high',
-  // SHOW ALL REPLICAS STATUS is the 10.5.1 name; older servers know only the SLAVES form.
-  sql: (version) =>
-    versionAtLeast(version, 10, 5, 1) ? 'SHOW ALL REPLICAS STATUS' : 'SHOW ALL SLAVES STATUS',
-  expected: 'Master_SSL_Allowed=Yes and Master_SSL_Verify_Server_Cert=Yes on every channel',
-  advice:
-    "CHANGE MASTER 'name' TO MASTER_SSL=1, MASTER_SSL_CA='/path/ca.pem', " +
-    'MASTER_SSL_VERIFY_SERVER_CERT=1',
-  risk: 'the replication stream carries every changed row and the replication password',
-  baseline: 'open',
-  evaluate: (rows) => {
-    const channels = rows.filter((row) => String(row.Master_Host ?? '') !== '');
-    if (channels.length === 0) {
-      return { status: 'not_applicable', observed: 'no replication channels' };
-    }
-    const unsafe = channels
-      .filter(
-        (row) => row.Master_SSL_Allowed !== 'Yes' || row.Master_SSL_Verify_Server_Cert !== 'Yes',
-      )
-      .map(describeChannel);
-    return unsafe.length === 0
-      ? { status: 'pass', observed: `${channels.length} channels with verified TLS` }
-      : { status: 'fail', observed: listNames(unsafe) };
-  },
-};
-
-function describeChannel(row: Row): string {
-  const name = String(row.Connection_name ?? '') || 'default';
-  const tls = row.Master_SSL_Allowed === 'Yes' ? 'certificate not verified' : 'no TLS';
-  return `${name} to ${String(row.Master_Host)}: ${tls}`;
-}
 
 export const TRANSPORT_CHECKS: readonly PostureCheck[] = [
   tlsAvailable,

@@ -1,0 +1,270 @@
+import { availableParallelism } from 'node:os';
+import { ScanError } from './errors.js';
+import { buildMatcherTables, type MatcherSummary, type MatcherTables } from './matcher/tables.js';
+import { matcherModule } from './matcher/instance.js';
+import type { Encoding } from './needles/encodings.js';
+import {
+  buildNeedles,
+  type NeedleSet,
+  type RejectedValue,
+  type ScanValue,
+} from './needles/needles.js';
+import { ScanPool } from './pool/pool.js';
+import type { FromWorker } from './pool/protocol.js';
+import {
+  chunks,
+  recordFailure,
+  recordShortRead,
+  runChunks,
+  throttle,
+  type Chunk,
+} from './chunks.js';
+import { HitCollector, type ValueResult } from './results.js';
+import { openSource, type ScanSource } from './sources/open.js';
+import type {
+  OpenedSource,
+  Region,
+  ScanProblem,
+  SkippedInput,
+  SourceSummary,
+} from './sources/types.js';
+
+/** Options of {@link scan}. */
+export interface ScanOptions {
+  /** Inputs: paths (files, block devices, directories), `{ pid }`, or `{ bytes, name }`. */
+  readonly sources: readonly ScanSource[];
+  readonly values: readonly ScanValue[];
+  /** Encodings to search; default all that apply to each value. */
+  readonly encodings?: readonly Encoding[] | undefined;
+  /** Values shorter than this many bytes are rejected; default 4. */
+  readonly minLength?: number | undefined;
+  /** Hits kept per value, the first in input order; default 5. */
+  readonly maxOffsets?: number | undefined;
+  /** Printable strings shown before and after each hit; default 2. */
+  readonly contextLines?: number | undefined;
+  /** Leave values and context out of the report, keeping hashes and lengths; default false. */
+  readonly redact?: boolean | undefined;
+  /** Worker threads; default the number of CPUs. */
+  readonly workers?: number | undefined;
+  /** Bytes per chunk; default 8 MiB. */
+  readonly chunkBytes?: number | undefined;
+  readonly onProgress?: ((progress: ScanProgress) => void) | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** Progress of a running scan. */
+export interface ScanProgress {
+  readonly scannedBytes: number;
+  readonly totalBytes: number;
+  readonly elapsedSeconds: number;
+}
+
+/** Totals of a scan. */
+export interface ScanSummary {
+  readonly bytesScanned: number;
+  readonly seconds: number;
+  readonly bytesPerSecond: number;
+  readonly values: number;
+  readonly valuesFound: number;
+  readonly valuesNotFound: number;
+  readonly valuesRejected: number;
+  readonly patterns: number;
+  readonly workers: number;
+  readonly matcher: MatcherSummary;
+  /** True when every byte of every source was scanned. */
+  readonly complete: boolean;
+}
+
+/** The result of {@link scan}. */
+export interface ScanReport {
+  readonly sources: readonly SourceSummary[];
+  readonly values: readonly ValueResult[];
+  readonly rejected: readonly RejectedValue[];
+  readonly skipped: readonly SkippedInput[];
+  readonly problems: readonly ScanProblem[];
+  readonly summary: ScanSummary;
+}
+
+const DEFAULT_CHUNK_BYTES = 8 << 20;
+const DEFAULT_MAX_OFFSETS = 5;
+const DEFAULT_CONTEXT_LINES = 2;
+const CONTEXT_BYTES = 160;
+const CONTEXT_HITS = 3;
+
+function checkPositive(name: string, value: number | undefined, min: number, max: number) {
+  if (value !== undefined && (!Number.isInteger(value) || value < min || value > max)) {
+    throw new ScanError(
+      'VALUES_INVALID',
+      `${name} ${value} is not a whole number from ${min} to ${max}`,
+    );
+  }
+}
+
+async function openAll(sources: readonly ScanSource[]): Promise<OpenedSource[]> {
+  if (sources.length === 0) {
+    throw new ScanError('NO_SOURCES', 'nothing to scan', {
+      hint: 'name files, directories, dumps or a --pid',
+    });
+  }
+  const opened: OpenedSource[] = [];
+  for (const [index, source] of sources.entries()) opened.push(await openSource(source, index));
+  return opened;
+}
+
+function prepareNeedles(options: ScanOptions): NeedleSet {
+  const needles = buildNeedles(options.values, {
+    encodings: options.encodings,
+    minLength: options.minLength,
+  });
+  if (needles.patterns.length === 0) {
+    const reason =
+      options.values.length === 0
+        ? 'no values were given'
+        : `all ${options.values.length} values were rejected`;
+    throw new ScanError('NO_VALUES', `nothing to search for: ${reason}`, {
+      hint: `give values of at least ${needles.minLength} bytes`,
+    });
+  }
+  return needles;
+}
+
+/** Builds the matcher tables and starts as many workers as the input can keep busy. */
+function startPool(
+  options: ScanOptions,
+  needles: NeedleSet,
+  totalBytes: number,
+  chunkBytes: number,
+) {
+  const { module, tablesBase } = matcherModule();
+  const maxOffsets = options.maxOffsets ?? DEFAULT_MAX_OFFSETS;
+  const tables = buildMatcherTables(needles.patterns, tablesBase, Math.max(1, maxOffsets));
+  const overlap = Math.max(0, ...needles.patterns.map((p) => p.length)) - 1;
+  const chunkCount = Math.ceil(totalBytes / chunkBytes) || 1;
+  const workers = Math.max(1, Math.min(options.workers ?? availableParallelism(), chunkCount));
+  const pool = new ScanPool(workers, {
+    module,
+    image: tables.image,
+    base: tables.base,
+    planPointer: tables.planPointer,
+    textCapacity: chunkBytes + overlap,
+    patternLengths: Uint32Array.from(needles.patterns, (p) => p.length),
+    contextBytes: CONTEXT_BYTES,
+    contextHits: Math.min(CONTEXT_HITS, maxOffsets),
+  });
+  return { pool, tables, overlap };
+}
+
+interface ScanOutcome {
+  readonly scannedBytes: number;
+  readonly seconds: number;
+  readonly skipped: readonly SkippedInput[];
+  readonly problems: readonly ScanProblem[];
+  readonly pool: ScanPool;
+  readonly tables: MatcherTables;
+}
+
+function buildReport(
+  options: ScanOptions,
+  needles: NeedleSet,
+  opened: readonly OpenedSource[],
+  collector: HitCollector,
+  outcome: ScanOutcome,
+): ScanReport {
+  const sources = opened.map((s) => s.summary);
+  const values = collector.results(sources, {
+    redact: options.redact ?? false,
+    contextLines: options.contextLines ?? DEFAULT_CONTEXT_LINES,
+  });
+  const found = values.filter((v) => v.found).length;
+  const { scannedBytes, seconds, skipped, problems } = outcome;
+  return {
+    sources,
+    values,
+    rejected: needles.rejected,
+    skipped,
+    problems,
+    summary: {
+      bytesScanned: scannedBytes,
+      seconds,
+      bytesPerSecond: seconds > 0 ? scannedBytes / seconds : 0,
+      values: values.length,
+      valuesFound: found,
+      valuesNotFound: values.length - found,
+      valuesRejected: needles.rejected.length,
+      patterns: needles.patterns.length,
+      workers: outcome.pool.size,
+      matcher: outcome.tables.summary,
+      complete: skipped.length === 0 && problems.length === 0,
+    },
+  };
+}
+
+/**
+ * Searches sources for every encoding of every value, with worker threads over overlapping
+ * chunks, and reports hits per value. Unreadable inputs inside a directory or a process are
+ * reported in `skipped`, defects such as a truncated dump in `problems`; both leave
+ * `summary.complete` false. Throws ScanError when the scan cannot start.
+ *
+ * @example
+ * const report = await scan({ sources: ['/var/lib/mysql'], values: [{ value: 'Margarethe Vinterberg' }] });
+ * if (report.summary.valuesFound > 0) console.log('plaintext found');
+ */
+export async function scan(options: ScanOptions): Promise<ScanReport> {
+  const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+  checkPositive('chunk size', options.chunkBytes, 4096, 1 << 30);
+  checkPositive('worker count', options.workers, 1, 256);
+  checkPositive('offsets per value', options.maxOffsets, 0, 1000);
+  checkPositive('context lines', options.contextLines, 0, 100);
+
+  const needles = prepareNeedles(options);
+  const opened = await openAll(options.sources);
+  const totalBytes = opened.reduce((sum, s) => sum + s.summary.bytes, 0);
+  const { pool, tables, overlap } = startPool(options, needles, totalBytes, chunkBytes);
+  const collector = new HitCollector(needles, options.maxOffsets ?? DEFAULT_MAX_OFFSETS);
+  const skipped = opened.flatMap((s) => s.skipped);
+  const problems = opened.flatMap((s) => s.problems);
+  const started = performance.now();
+  let scannedBytes = 0;
+
+  try {
+    for (const source of opened) if (source.workerSetup) pool.registerKdump(source.workerSetup);
+    const failedRegions = new Set<Region>();
+    const progress = throttle(options.onProgress, () => ({
+      scannedBytes,
+      totalBytes,
+      elapsedSeconds: (performance.now() - started) / 1000,
+    }));
+
+    const handle = (chunk: Chunk, result: FromWorker) => {
+      if (result.type === 'error') {
+        if (!failedRegions.has(chunk.region)) {
+          failedRegions.add(chunk.region);
+          recordFailure(chunk, result, opened, skipped, problems);
+        }
+        return;
+      }
+      collector.addCounts(result.counts);
+      collector.addHits(result.hits, chunk.region, chunk.order);
+      scannedBytes += Math.min(chunk.fresh, Math.max(0, result.bytes - chunk.job.reportFrom));
+      if (result.bytes < chunk.job.length && !failedRegions.has(chunk.region)) {
+        failedRegions.add(chunk.region);
+        recordShortRead(chunk, result.bytes, opened, skipped, problems);
+      }
+      progress();
+    };
+
+    await runChunks(pool, chunks(opened, chunkBytes, overlap), handle, options.signal);
+    progress(true);
+  } finally {
+    await pool.close();
+  }
+
+  const summary = { scannedBytes, seconds: (performance.now() - started) / 1000 };
+  return buildReport(options, needles, opened, collector, {
+    ...summary,
+    skipped,
+    problems,
+    pool,
+    tables,
+  });
+}

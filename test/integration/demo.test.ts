@@ -1,0 +1,165 @@
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DemoReport } from '../../src/demo/report.js';
+import { runDemo } from '../../src/demo/run.js';
+import type { DemoProfile, MatrixRow } from '../../src/demo/matrix.js';
+import type { PlaceId } from '../../src/demo/places.js';
+import { renderDemoHtml } from '../../src/report/demo-html.js';
+import { pathExists } from '../../src/util/fs.js';
+import { runCli } from '../helpers/cli.js';
+import { makeTempDir, mariadbAvailable } from '../helpers/mariadb.js';
+
+const available = await mariadbAvailable();
+const ROWS = 400;
+
+function cell(report: DemoReport, place: PlaceId, profile: DemoProfile) {
+  const row = report.matrix.find((r: MatrixRow) => r.place === place);
+  if (!row) throw new Error(`no matrix row ${place}`);
+  return row.cells[profile];
+}
+
+const onDisk = (report: DemoReport, place: PlaceId, profile: DemoProfile) =>
+  cell(report, place, profile).valuesFound - cell(report, place, profile).valuesInRamOnly;
+
+describe.skipIf(!available)('demo with TLS on the wire', () => {
+  let parent: string;
+  let report: DemoReport;
+
+  beforeAll(async () => {
+    parent = await makeTempDir();
+    report = await runDemo({ dir: join(parent, 'work'), rows: ROWS });
+  });
+  afterAll(async () => {
+    await rm(parent, { recursive: true, force: true });
+  });
+
+  it('finds every value in both memory dumps', () => {
+    expect(cell(report, 'memory', 'baseline').valuesFound).toBe(report.valueCount);
+    expect(cell(report, 'memory', 'hardened').valuesFound).toBe(report.valueCount);
+  });
+
+  it.each(['system-undo', 'temporary', 'aria-log', 'binlog'] as const)(
+    'finds baseline plaintext in %s',
+    (place) => {
+      expect(onDisk(report, place, 'baseline')).toBeGreaterThan(0);
+    },
+  );
+
+  it.each(['tables', 'system-undo', 'redo', 'temporary', 'binlog', 'aria-log'] as const)(
+    'finds no hardened plaintext on disk in %s',
+    (place) => {
+      expect(onDisk(report, place, 'hardened')).toBe(0);
+    },
+  );
+
+  it('reports hardened plaintext only as a known limit', () => {
+    const limited = new Set(report.knownLimits.map((limit) => limit.place));
+    const leaking = report.matrix.filter(
+      (row) => row.protection === 'at rest' && onDisk(report, row.place, 'hardened') > 0,
+    );
+    for (const row of leaking) expect(limited.has(row.place), row.place).toBe(true);
+  });
+
+  it('finds nothing on the TLS wire', () => {
+    expect(cell(report, 'wire', 'baseline').valuesFound).toBe(0);
+    expect(cell(report, 'wire', 'hardened').valuesFound).toBe(0);
+    expect(cell(report, 'wire', 'baseline').bytesScanned).toBeGreaterThan(100_000);
+  });
+
+  it('judges each protection per profile', () => {
+    const verdict = (protection: string) =>
+      report.verdicts.find((v) => v.protection === protection)!;
+    expect(verdict('at rest').status.baseline).toBe('not protected');
+    expect(verdict('at rest').status.hardened).not.toBe('not protected');
+    expect(verdict('in transit').status.hardened).toBe('protected');
+    expect(verdict('in use').status.hardened).toBe('not protected');
+  });
+
+  it('shows the hardened server rejecting Aria tables', () => {
+    expect(report.servers.hardened.rejected.join(' ')).toContain('ER_OPTION_PREVENTS_STATEMENT');
+    expect(report.servers.baseline.rejected).toEqual([]);
+  });
+
+  it('runs the posture check on both servers', () => {
+    expect(report.checks.hardened.passed).toBe(true);
+    expect(report.checks.baseline.passed).toBe(false);
+  });
+
+  it('stops both servers and removes the working directory', async () => {
+    expect(await pathExists(join(parent, 'work'))).toBe(false);
+  });
+
+  it('renders the report as HTML with escaped values', () => {
+    const html = renderDemoHtml(report);
+    expect(html).toContain('<h2>Where the data can be read</h2>');
+    expect(html).toContain('Margarethe Vinterberg');
+    expect(html).not.toMatch(/<script/i);
+  });
+});
+
+describe.skipIf(!available)('demo with TLS off on the baseline wire', () => {
+  let parent: string;
+  let report: DemoReport;
+
+  beforeAll(async () => {
+    parent = await makeTempDir();
+    report = await runDemo({
+      dir: join(parent, 'work'),
+      rows: ROWS,
+      plainWire: true,
+      redact: true,
+    });
+  });
+  afterAll(async () => {
+    await rm(parent, { recursive: true, force: true });
+  });
+
+  it('finds every value on the plain baseline wire', () => {
+    expect(cell(report, 'wire', 'baseline').valuesFound).toBe(report.valueCount);
+  });
+
+  it('keeps the hardened wire encrypted', () => {
+    expect(cell(report, 'wire', 'hardened').valuesFound).toBe(0);
+    expect(report.servers.hardened.wireNote).toMatch(/plain TCP rejected/);
+  });
+
+  it('leaves values out of a redacted report', () => {
+    const json = JSON.stringify(report);
+    expect(json).not.toContain('Margarethe Vinterberg');
+    expect(json).not.toContain('GB82WEST12345698765432');
+  });
+});
+
+describe.skipIf(!available)('mariadb-tdx demo command', () => {
+  let parent: string;
+
+  beforeAll(async () => {
+    parent = await makeTempDir();
+  });
+  afterAll(async () => {
+    await rm(parent, { recursive: true, force: true });
+  });
+
+  it('prints the matrix and writes both reports', async () => {
+    const work = join(parent, 'work');
+    const result = await runCli(
+      ['demo', '--rows', '100', '--dir', work, '--report-dir', parent, '--keep'],
+      { cwd: parent },
+    );
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('Verdicts');
+    expect(result.stdout).toContain('report.html');
+    expect(result.stderr).toContain('[7/7]');
+    const json = JSON.parse(await readFile(join(parent, 'report.json'), 'utf8')) as DemoReport;
+    expect(json.rows).toBe(100);
+    expect(await pathExists(join(parent, 'report.html'))).toBe(true);
+    expect(await pathExists(join(work, 'hardened', 'mariadb-tdx.json'))).toBe(true);
+  });
+
+  it('rejects a working directory that is not empty', async () => {
+    const result = await runCli(['demo', '--dir', join(parent, 'work')], { cwd: parent });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('DEMO_DIR_EXISTS');
+  });
+});

@@ -1,0 +1,139 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmod, stat, truncate } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dumpProcess } from '../../src/scan/dump/dump.js';
+import { scan } from '../../src/scan/scan.js';
+import { dumpGuestMemory, qemuAvailable } from '../helpers/qemu.js';
+import { scratchDirectory } from '../helpers/scan.js';
+
+const hasQemu = await qemuAvailable();
+const SECRET = 'Margarethe Vinterberg';
+// Below the middle of the 64 MiB guest, so that a dump cut in half still contains it.
+const ADDRESS = 0x1234000;
+const OFFSET_IN_PAGE = 0x1f0;
+
+describe.skipIf(!hasQemu)('scan of QEMU guest memory dumps', () => {
+  let dir: string;
+  let dispose: () => Promise<void>;
+  let dumps: Record<string, string>;
+
+  beforeAll(async () => {
+    ({ dir, dispose } = await scratchDirectory());
+    const data = randomBytes(3 * 4096);
+    Buffer.from(SECRET).copy(data, OFFSET_IN_PAGE);
+    // A second copy straddles a page border, which kdump stores as two separate pages.
+    Buffer.from(SECRET).copy(data, 2 * 4096 - 7);
+    dumps = await dumpGuestMemory(dir, data, ADDRESS, ['elf', 'kdump-zlib']);
+  });
+  afterAll(async () => {
+    await dispose?.();
+  });
+
+  it('maps an ELF hit to its guest physical address', async () => {
+    const report = await scan({ sources: [dumps.elf!], values: [{ value: SECRET }] });
+    const addresses = report.values[0]!.first.map((hit) => hit.address);
+    expect(addresses).toEqual([
+      `0x${(ADDRESS + OFFSET_IN_PAGE).toString(16)}`,
+      `0x${(ADDRESS + 2 * 4096 - 7).toString(16)}`,
+    ]);
+    expect(report.values[0]!.first[0]!.addressSpace).toBe('physical');
+    expect(report.sources[0]!.kind).toBe('elf');
+  });
+
+  it('maps a kdump-zlib hit to the same address', async () => {
+    const report = await scan({ sources: [dumps['kdump-zlib']!], values: [{ value: SECRET }] });
+    expect(report.sources[0]).toMatchObject({ kind: 'kdump' });
+    expect(report.sources[0]!.detail).toContain('zlib');
+    expect(report.values[0]!.first.map((hit) => hit.address)).toEqual([
+      `0x${(ADDRESS + OFFSET_IN_PAGE).toString(16)}`,
+      `0x${(ADDRESS + 2 * 4096 - 7).toString(16)}`,
+    ]);
+  });
+
+  it('reports a truncated ELF dump with what was read and scanned', async () => {
+    const copy = join(dir, 'truncated.elf');
+    spawnSync('cp', [dumps.elf!, copy]);
+    await chmod(copy, 0o600);
+    // Cut the file inside the big RAM segment, after the planted bytes.
+    const { size } = await stat(copy);
+    await truncate(copy, Math.floor(size / 2));
+    const report = await scan({ sources: [copy], values: [{ value: SECRET }] });
+    expect(report.summary.complete).toBe(false);
+    expect(report.problems).toHaveLength(1);
+    expect(report.problems[0]!.code).toBe('ELF_TRUNCATED');
+    expect(report.problems[0]!.message).toMatch(/MiB read of the .* MiB/);
+    expect(report.problems[0]!.message).toMatch(/PT_LOAD \d+ .* is missing/);
+    expect(report.values[0]!.found).toBe(true);
+    expect(report.summary.bytesScanned).toBeLessThanOrEqual(Math.floor(size / 2));
+  });
+
+  it('rejects an ELF file cut inside its program headers', async () => {
+    const copy = join(dir, 'headers.elf');
+    spawnSync('cp', [dumps.elf!, copy]);
+    await chmod(copy, 0o600);
+    await truncate(copy, 100);
+    await expect(scan({ sources: [copy], values: [{ value: SECRET }] })).rejects.toMatchObject({
+      code: 'ELF_TRUNCATED',
+    });
+  });
+});
+
+describe('process dumps', () => {
+  let dir: string;
+  let dispose: () => Promise<void>;
+  let child: ReturnType<typeof spawn>;
+  const marker = 'held-in-memory:Thaddeus Okonkwo-Reyes';
+
+  beforeAll(async () => {
+    ({ dir, dispose } = await scratchDirectory());
+    child = spawn(
+      process.execPath,
+      [
+        '-e',
+        `globalThis.v = Buffer.from(${JSON.stringify(marker)}); setInterval(() => {}, 1000); console.log('ready')`,
+      ],
+      { stdio: ['ignore', 'pipe', 'ignore'] },
+    );
+    await new Promise((resolve) => child.stdout!.once('data', resolve));
+  });
+  afterAll(async () => {
+    child?.kill();
+    await dispose?.();
+  });
+
+  it('writes a core that readelf, gdb and scan read', async () => {
+    const output = join(dir, 'node.core');
+    const result = await dumpProcess({ pid: child.pid!, output });
+    expect(result.threads).toBeGreaterThan(1);
+
+    const readelf = spawnSync('readelf', ['-h', '-l', output], { encoding: 'utf8' });
+    expect(readelf.status).toBe(0);
+    expect(readelf.stdout).toMatch(/Type:\s+CORE/);
+    expect(readelf.stdout).toContain('LOAD');
+
+    const report = await scan({ sources: [output], values: [{ value: marker }] });
+    const hit = report.values[0]!.first[0]!;
+    expect(hit.addressSpace).toBe('virtual');
+
+    const gdb = spawnSync('gdb', ['-batch', '-nx', '-c', output, '-ex', `x/s ${hit.address}`], {
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect(gdb.stdout).toContain(marker);
+  });
+
+  it('finds the value in the live process at the same kind of address', async () => {
+    const report = await scan({ sources: [{ pid: child.pid! }], values: [{ value: marker }] });
+    expect(report.values[0]!.found).toBe(true);
+    expect(report.values[0]!.first[0]!.address).toMatch(/^0x[0-9a-f]+$/);
+    expect(report.sources[0]!.kind).toBe('process');
+  });
+
+  it('reports a missing process', async () => {
+    await expect(
+      scan({ sources: [{ pid: 2 ** 22 + 1 }], values: [{ value: marker }] }),
+    ).rejects.toMatchObject({ code: 'PROCESS_NOT_FOUND' });
+  });
+});

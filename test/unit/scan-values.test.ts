@@ -1,0 +1,102 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bankingValues, parseColumnSpec, readValuesFile } from '../../src/scan/needles/inputs.js';
+import { buildNeedles } from '../../src/scan/needles/needles.js';
+import { scratchDirectory } from '../helpers/scan.js';
+
+describe('readValuesFile', () => {
+  let dir: string;
+  let dispose: () => Promise<void>;
+
+  beforeAll(async () => {
+    ({ dir, dispose } = await scratchDirectory());
+  });
+  afterAll(async () => {
+    await dispose?.();
+  });
+
+  it('reads one value per line', async () => {
+    const path = join(dir, 'lines.txt');
+    await writeFile(path, 'first value\r\n\nsecond value\n');
+    expect(await readValuesFile(path)).toEqual([
+      { value: 'first value' },
+      { value: 'second value' },
+    ]);
+  });
+
+  it('reads typed JSON values and raw bytes', async () => {
+    const path = join(dir, 'values.json');
+    await writeFile(
+      path,
+      JSON.stringify({
+        values: [
+          'plain text',
+          {
+            value: '1000.00',
+            type: 'decimal',
+            precision: 15,
+            scale: 2,
+            table: 'Accounts',
+            column: 'Balance',
+          },
+          { hex: 'deadbeef01', label: 'key' },
+        ],
+      }),
+    );
+    const values = await readValuesFile(path);
+    expect(values[0]).toEqual({ value: 'plain text' });
+    expect(values[1]).toMatchObject({
+      type: 'decimal',
+      precision: 15,
+      scale: 2,
+      label: 'Accounts.Balance',
+    });
+    expect(Buffer.from(values[2]!.value as Uint8Array).toString('hex')).toBe('deadbeef01');
+  });
+
+  it('rejects invalid JSON entries with VALUES_INVALID', async () => {
+    const path = join(dir, 'bad.json');
+    await writeFile(path, JSON.stringify([{ value: '1', type: 'float' }]));
+    await expect(readValuesFile(path)).rejects.toMatchObject({ code: 'VALUES_INVALID' });
+  });
+});
+
+describe('buildNeedles', () => {
+  it('encodes banking balances in every form', () => {
+    const values = bankingValues({ rows: 0 });
+    const needles = buildNeedles(values);
+    const balance = values.findIndex((v) => v.value === '84736.19');
+    expect(needles.encodingsByValue[balance]).toEqual(['utf8', 'utf16le', 'decimal']);
+  });
+
+  it('shares one pattern between values with equal bytes', () => {
+    const needles = buildNeedles([
+      { value: '1000.00', type: 'decimal', precision: 15, scale: 2 },
+      { value: '1000.0', type: 'decimal', precision: 15, scale: 2 },
+    ]);
+    const decimal = needles.owners.findIndex((owners) =>
+      owners.some((o) => o.encoding === 'decimal'),
+    );
+    expect(needles.owners[decimal]).toEqual([
+      { value: 0, encoding: 'decimal' },
+      { value: 1, encoding: 'decimal' },
+    ]);
+  });
+});
+
+describe('parseColumnSpec', () => {
+  it('parses a table and its columns', () => {
+    expect(parseColumnSpec('Customers.Accounts:AccountNumber,Balance')).toEqual({
+      database: 'Customers',
+      table: 'Accounts',
+      columns: ['AccountNumber', 'Balance'],
+    });
+  });
+
+  it('rejects a backtick in a name', () => {
+    expect(() => parseColumnSpec('db.t:`x')).toThrowError(
+      expect.objectContaining({ code: 'VALUES_INVALID' }),
+    );
+  });
+});
