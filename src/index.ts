@@ -301,6 +301,8 @@ export type { GuestCheckReport, GuestCheckItem } from './vm/guest-check.js';
 export { provision } from './vm/provision.js';
 export type { ProvisionOptions, ProvisionResult } from './vm/provision.js';
 export { leakTest } from './vm/leak-test.js';
+export { scanDump } from './vm/leak-scan.js';
+export type { DumpScanner, DumpScanResult, ScannedHit } from './vm/leak-scan.js';
 export type {
   LeakTestOptions,
   LeakTestReport,

@@ -166,7 +166,7 @@ async function libvirtSupport(connect: string | undefined): Promise<HostCheckIte
 
   const daemon = await virsh.daemonVersion();
   if (daemon === undefined) {
-    return { ...base, status: 'warn', found: 'no libvirt daemon answers' };
+    return { ...base, status: 'warn', found: 'no libvirt daemon responds' };
   }
   const caps = await virsh.run([
     'domcapabilities',
@@ -213,7 +213,7 @@ async function quoteService(socket: string, vsockPort: number): Promise<HostChec
   if (listeners?.code === 0 && vsockListening(listeners.stdout, vsockPort)) {
     return { ...base, status: 'pass', found: `vsock port ${vsockPort} is listening` };
   }
-  return { ...base, status: 'warn', found: 'no local service answers' };
+  return { ...base, status: 'warn', found: 'no local service responds' };
 }
 
 async function vhostVsock(): Promise<HostCheckItem> {

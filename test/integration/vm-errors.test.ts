@@ -52,7 +52,7 @@ describe.skipIf(!qemuImg)('VM commands on bad input', () => {
     expect(error.hint).toContain('apt-get install qemu-utils');
   });
 
-  it('says how to reach libvirt when no daemon answers', async () => {
+  it('says how to reach libvirt when no daemon responds', async () => {
     const error = await expectVmError(
       createVm({
         kind: 'regular',
