@@ -22,7 +22,7 @@ export async function vmTestsAvailable(): Promise<boolean> {
   const root = process.getuid?.() === 0;
   if ((missing.length > 0 || !root) && process.env.MARIADB_TDX_REQUIRE_INTEGRATION) {
     throw new Error(
-      `the VM tests need ${missing.join(', ') || 'root'}; run scripts/setup.sh --test as root`,
+      `the VM tests need ${missing.join(', ') || 'root'}; run scripts/setup.sh as root`,
     );
   }
   return missing.length === 0 && root;

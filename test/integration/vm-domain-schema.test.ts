@@ -11,7 +11,7 @@ import { regularSpec, tdSpec } from '../helpers/vm-spec.js';
 
 const xmllint = await findExecutable('xmllint');
 if (!xmllint && process.env.MARIADB_TDX_REQUIRE_INTEGRATION) {
-  throw new Error('xmllint is not installed; install libxml2-utils with scripts/setup.sh --test');
+  throw new Error('xmllint is not installed; install libxml2-utils with scripts/setup.sh');
 }
 // The schema of the installed libvirt (9.0 on Debian 12), which has no TDX.
 const DEBIAN12_SCHEMA = '/usr/share/libvirt/schemas/domain.rng';

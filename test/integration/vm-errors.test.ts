@@ -13,7 +13,7 @@ import { expectVmError } from '../helpers/vm.js';
 
 const qemuImg = await findExecutable('qemu-img');
 if (!qemuImg && process.env.MARIADB_TDX_REQUIRE_INTEGRATION) {
-  throw new Error('qemu-img is not installed; run scripts/setup.sh --test');
+  throw new Error('qemu-img is not installed; run scripts/setup.sh');
 }
 
 const tdxHost = existsSync('/sys/module/kvm_intel/parameters/tdx');

@@ -21,9 +21,7 @@ import { vmTestsAvailable } from '../helpers/vm.js';
 
 const available = (await vmTestsAvailable()) && (await libvirtdAvailable());
 if (!available && process.env.MARIADB_TDX_REQUIRE_INTEGRATION) {
-  throw new Error(
-    'the libvirt VM test needs libvirtd, virsh and root; run scripts/setup.sh --test',
-  );
+  throw new Error('the libvirt VM test needs libvirtd, virsh and root; run scripts/setup.sh');
 }
 const MINUTE = 60_000;
 

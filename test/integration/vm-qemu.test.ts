@@ -291,7 +291,7 @@ describe.skipIf(!available)('a guest that never becomes ready', () => {
             initrd: image.initrd,
             cmdline: 'console=ttyS0 root=/dev/vdz rootdelay=3',
           },
-          timeoutMs: 2 * MINUTE,
+          timeoutMs: MINUTE,
         }),
         'GUEST_TIMEOUT',
       );
