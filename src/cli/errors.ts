@@ -112,7 +112,7 @@ const PASSWORD_ARGUMENT = /^--?(password|pass|pwd)(=|$)/i;
 
 /**
  * Rejects a password given on the command line before any parser can echo it back in an
- * "unknown option" message; other users can read command lines in /proc.
+ * "unknown option" message. Other users can read command lines in /proc.
  */
 export function rejectPasswordArguments(argv: readonly string[]) {
   const found = argv.find((arg) => PASSWORD_ARGUMENT.test(arg));

@@ -4,7 +4,7 @@ import { PLACES, type PlaceId, type Protection } from './places.js';
 export const DEMO_PROFILES = ['baseline', 'hardened'] as const;
 export type DemoProfile = (typeof DEMO_PROFILES)[number];
 
-/** Where evidence was found: on persistent storage, only in RAM (tmpfs), or on the network. */
+/** Storage medium of evidence: persistent storage, RAM only (tmpfs), the network or a process. */
 export type Medium = 'disk' | 'ram' | 'network' | 'process';
 
 /** One plaintext hit of a sensitive value in one piece of evidence. */
@@ -19,7 +19,7 @@ export interface EvidenceHit {
   readonly offset: number;
   /** Printable text around the hit; may contain the value itself unless redacted. */
   readonly context: string;
-  /** File, memory region or source that holds the hit. */
+  /** File, memory region or source that contains the hit. */
   readonly where: string;
 }
 

@@ -7,7 +7,7 @@ export interface DemoServerSummary {
   readonly port: number;
   readonly version: string;
   readonly tmpDirOnRam: boolean;
-  /** What happened when the demo tried to load this server over plain TCP. */
+  /** Outcome of the demo's attempt to load this server over plain TCP. */
   readonly wireNote?: string | undefined;
   /** Workload statements the server rejected by configuration, with the error code. */
   readonly rejected: readonly string[];

@@ -3,13 +3,13 @@ import { ConfigError } from '../errors.js';
 import { isErrno, makeDirectories } from '../util/fs.js';
 
 /** Throws UNSAFE_PERMISSIONS when a secret file can be read by anyone but its owner. */
-export async function ensurePrivateFile(path: string, what: string) {
+export async function ensurePrivateFile(path: string, description: string) {
   let mode: number;
   try {
     mode = (await lstat(path)).mode;
   } catch (error) {
     if (isErrno(error, 'ENOENT')) {
-      throw new ConfigError('FILE_NOT_FOUND', `${what} ${path} does not exist`, {
+      throw new ConfigError('FILE_NOT_FOUND', `${description} ${path} does not exist`, {
         hint: 'the state directory is incomplete; restore it from a backup',
         cause: error,
       });
@@ -19,7 +19,7 @@ export async function ensurePrivateFile(path: string, what: string) {
   if ((mode & 0o077) !== 0) {
     throw new ConfigError(
       'UNSAFE_PERMISSIONS',
-      `${what} ${path} has mode ${(mode & 0o777).toString(8)}; it must be private to its owner`,
+      `${description} ${path} has mode ${(mode & 0o777).toString(8)}; it must be private to its owner`,
       { hint: `chmod 600 ${path}` },
     );
   }

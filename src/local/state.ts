@@ -117,8 +117,8 @@ export async function initializeDataDir(
   external: ExternalKeys | undefined,
   accounts: { remoteAdmins?: readonly RemoteAdminAccount[] | undefined } = {},
 ): Promise<StateManifest> {
-  // Until the manifest says initialized, a data directory holds only system tables from an
-  // interrupted first start and no user data, so it is safe to start over.
+  // Until the manifest is marked initialized, a data directory contains only system tables from
+  // an interrupted first start and no user data, so it is safe to start over.
   if (await pathExists(layout.dataDir)) {
     step(`removing ${layout.dataDir} left by an interrupted first start (no user data)`);
     await rm(layout.dataDir, { recursive: true, force: true });

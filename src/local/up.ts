@@ -22,9 +22,12 @@ import {
   type StateManifest,
 } from './manifest.js';
 import { lockStateDir } from './lock.js';
+import { describeServer, type LocalServerInfo } from './server-info.js';
 import { ensurePrivateDirectory, ensurePrivateFile } from './permissions.js';
 import { validateRemoteAdmins, type RemoteAdminAccount } from './remote-admins.js';
 import { createState, initializeDataDir, prepareTmpDir, writeOptionFiles } from './state.js';
+
+export type { KeyProtection, LocalServerInfo } from './server-info.js';
 
 /** Options of {@link up}. */
 export interface UpOptions {
@@ -55,35 +58,6 @@ export interface UpOptions {
    */
   readonly remoteAdmins?: readonly RemoteAdminAccount[] | undefined;
 }
-
-/** Connection details of the server that {@link up} started. */
-export interface LocalServerInfo {
-  readonly dir: string;
-  readonly profile: ProfileName;
-  readonly host: '127.0.0.1';
-  readonly port: number;
-  readonly user: string;
-  readonly passwordFile: string;
-  readonly caFile: string;
-  readonly clientOptionFile: string;
-  readonly clientCommand: string;
-  readonly pid: number;
-  readonly version: string;
-  readonly keyProtection: KeyProtection;
-  /** True when the broker released the keys on SIMULATED evidence, not TDX hardware. */
-  readonly simulatedEvidence: boolean;
-  /** True when this call created the state directory. */
-  readonly created: boolean;
-  /** True when the server was already running and was left as it was. */
-  readonly alreadyRunning: boolean;
-}
-
-/** Where the server's keys come from. */
-export type KeyProtection =
-  | 'key file'
-  | 'encrypted key file'
-  | 'key broker: key file on tmpfs'
-  | 'key broker: agent on loopback';
 
 const DEFAULT_START_TIMEOUT_MS = 90_000;
 const DEFAULT_STOP_AFTER_FAILURE_MS = 60_000;
@@ -134,7 +108,10 @@ async function upLocked(
     const runningPid = await readServerPid(layout);
     if (runningPid !== undefined) {
       rejectPortChange(layout, manifest, options.port);
-      return describe(layout, manifest, binaries, runningPid, { created, alreadyRunning: true });
+      return describeServer(layout, manifest, binaries, runningPid, {
+        created,
+        alreadyRunning: true,
+      });
     }
     await ensurePrivateSecrets(layout);
     manifest = await applyPlacement(layout, manifest, options);
@@ -189,7 +166,7 @@ async function upLocked(
     throw error;
   }
 
-  return describe(layout, manifest, binaries, pid, { created, alreadyRunning: false });
+  return describeServer(layout, manifest, binaries, pid, { created, alreadyRunning: false });
 }
 
 function rejectUnusable(layout: StateLayout, kind: Awaited<ReturnType<typeof classifyStateDir>>) {
@@ -317,35 +294,4 @@ async function applyPlacement(layout: StateLayout, manifest: StateManifest, opti
   const updated = { ...manifest, port: requested, bindAddress };
   await writeManifest(layout, updated);
   return updated;
-}
-
-function describe(
-  layout: StateLayout,
-  manifest: StateManifest,
-  binaries: MariadbBinaries,
-  pid: number,
-  flags: { created: boolean; alreadyRunning: boolean },
-): LocalServerInfo {
-  return {
-    dir: layout.root,
-    profile: manifest.profile,
-    host: '127.0.0.1',
-    port: manifest.port,
-    user: manifest.adminUser,
-    passwordFile: layout.adminPasswordFile,
-    caFile: layout.caCert,
-    clientOptionFile: layout.clientOptionFile,
-    clientCommand: `mariadb --defaults-file=${layout.clientOptionFile}`,
-    pid,
-    version: binaries.version,
-    keyProtection: keyProtection(manifest),
-    simulatedEvidence: manifest.keySource?.evidence === 'simulated',
-    ...flags,
-  };
-}
-
-function keyProtection(manifest: StateManifest): KeyProtection {
-  if (manifest.keySource?.mode === 'keyfile') return 'key broker: key file on tmpfs';
-  if (manifest.keySource?.mode === 'vault') return 'key broker: agent on loopback';
-  return manifest.filekeyPath ? 'encrypted key file' : 'key file';
 }

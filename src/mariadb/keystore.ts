@@ -31,7 +31,7 @@ const MAX_FILEKEY_LENGTH = 256;
 
 /**
  * Reads the passphrase of an encrypted key file the way file_key_management does. `existing`
- * tells whether a key file encrypted with it already exists, which changes the advice when the
+ * states whether a key file encrypted with it already exists, which changes the advice when the
  * file is missing. The file must be private to its owner.
  */
 export async function readFilekey(

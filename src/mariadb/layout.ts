@@ -71,10 +71,10 @@ const UNSAFE_PATH_CHARACTER = /[\s#;'"\\`$]|[\u0000-\u001f\u007f]/;
 export function validateOptionPath(path: string, option: string) {
   const unsafe = UNSAFE_PATH_CHARACTER.exec(path);
   if (unsafe) {
-    const shown = JSON.stringify(unsafe[0]);
+    const character = JSON.stringify(unsafe[0]);
     throw new ConfigError(
       'INVALID_OPTION',
-      `${option} ${path} contains ${shown}, which MariaDB option files or mariadb-install-db cannot handle`,
+      `${option} ${path} contains ${character}, which MariaDB option files or mariadb-install-db cannot handle`,
       { hint: `choose a path without spaces, #, ;, quotes, backslashes, $ or backticks` },
     );
   }

@@ -91,7 +91,9 @@ function checksHtml(report: DemoReport): string {
 }
 
 function statusClass(status: string) {
-  return status === 'pass' ? 'pass' : status === 'fail' || status === 'error' ? 'fail' : 'warn';
+  if (status === 'pass') return 'pass';
+  if (status === 'fail' || status === 'error') return 'fail';
+  return 'warn';
 }
 
 const MAX_HITS_SHOWN = 25;

@@ -96,7 +96,7 @@ export async function syncDirectory(path: string) {
 
 /**
  * Creates a directory and its missing parents, one level at a time. Node's recursive mkdir
- * loops forever on file systems such as /proc that answer every mkdir with ENOENT.
+ * loops forever on file systems such as /proc that fail every mkdir with ENOENT.
  */
 export async function makeDirectories(path: string, mode = 0o700) {
   const missing: string[] = [];
