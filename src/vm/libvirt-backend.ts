@@ -64,6 +64,7 @@ export class LibvirtBackend implements VmBackend {
     return DUMP_FORMATS.filter((format) => caps.formats.includes(format));
   }
 
+  // NOTE: no progress is reported for libvirt dumps; polling `virsh domjobinfo` would add it.
   async dump(record: VmRecord, _layout: VmLayout, file: string, format: DumpFormat) {
     const args = ['dump', '--memory-only', ...(format === 'elf' ? [] : ['--format', format])];
     await (await this.virsh()).runChecked([...args, record.domain, file], DUMP_TIMEOUT_MS);

@@ -62,6 +62,8 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionRes
     if (systemd) await stopDistroService(step);
 
     await say({ type: 'stage', name: 'mariadb' });
+    // NOTE: the keys are created on the guest disk; provision does not yet take them from the
+    // key broker by attestation as `up --kbs` does, so a TD's disk image holds them in clear.
     let server = await up({
       dir: options.dir,
       port: options.port,
