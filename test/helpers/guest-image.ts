@@ -94,6 +94,7 @@ export async function ensureGuestImage(
     await buildImage(dir, log);
     const buildSeconds = (Date.now() - started) / 1000;
     await writeFile(marker, JSON.stringify({ buildSeconds, packages: PACKAGES }, null, 2));
+    await removeOtherImages(key);
     return { ...image, built: true, buildSeconds };
   } finally {
     await rm(lock, { recursive: true, force: true });
@@ -158,6 +159,15 @@ async function buildImage(dir: string, log: (line: string) => void) {
     await unmountUnder(work);
     await rm(work, { recursive: true, force: true });
     await rm(output, { recursive: true, force: true });
+  }
+}
+
+/** Deletes images built from other inputs, so the cache keeps one image of about 1 GB. */
+async function removeOtherImages(key: string) {
+  for (const entry of await readdir(GUEST_IMAGE_CACHE)) {
+    if (/^[0-9a-f]{16}$/.test(entry) && entry !== key) {
+      await rm(join(GUEST_IMAGE_CACHE, entry), { recursive: true, force: true });
+    }
   }
 }
 

@@ -69,7 +69,12 @@ export async function startPrivateLibvirtd(): Promise<PrivateLibvirtd> {
   child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString('utf8')));
 
   const uri = `qemu:///system?socket=${join(base, 'run', 'libvirt-sock')}`;
-  await waitForDaemon(uri, child, stderr);
+  try {
+    await waitForDaemon(uri, child, stderr);
+  } catch (error) {
+    await stopDaemon(child, base);
+    throw error;
+  }
   return { uri, stop: () => stopDaemon(child, base) };
 }
 
@@ -100,8 +105,7 @@ async function waitForDaemon(uri: string, child: ChildProcess, stderr: string[])
     if (result.code === 0) return;
     await sleep(500);
   }
-  child.kill('SIGTERM');
-  throw new Error(`libvirtd did not answer within 60 s: ${stderr.join('').slice(-2000)}`);
+  throw new Error(`libvirtd did not respond within 60 s: ${stderr.join('').slice(-2000)}`);
 }
 
 async function stopDaemon(child: ChildProcess, base: string) {
