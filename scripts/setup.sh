@@ -24,6 +24,18 @@ test_packages=(
   clang
   lld
   time
+  # The VM tests: a Debian guest built with debootstrap, booted under QEMU (TCG), a cloud-init
+  # seed ISO, libvirt domains through a private libvirtd, and the libvirt XML schema check.
+  qemu-utils
+  debootstrap
+  e2fsprogs
+  genisoimage
+  libxml2-utils
+  libvirt-clients
+  libvirt-daemon
+  libvirt-daemon-driver-qemu
+  util-linux
+  iproute2
 )
 
 packages=("${runtime_packages[@]}")

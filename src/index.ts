@@ -56,11 +56,14 @@ export type {
   SensitiveValue,
 } from './dataset/banking.js';
 export { loadBanking, bankingSchemaSql, BANKING_DATABASE } from './dataset/load.js';
+export { plantCustomers } from './dataset/plant.js';
+export type { PlantedValue, PlantResult } from './dataset/plant.js';
 export type { LoadBankingOptions, LoadBankingResult } from './dataset/load.js';
 
 // local/: the local server lifecycle.
 export { up } from './local/up.js';
 export type { UpOptions, LocalServerInfo } from './local/up.js';
+export type { RemoteAdminAccount } from './local/remote-admins.js';
 export { down } from './local/down.js';
 export type { DownOptions, DownResult } from './local/down.js';
 export { status } from './local/status.js';
@@ -262,3 +265,47 @@ export type { RecordingRelay, WireCapture } from './demo/relay.js';
 export { DemoError } from './demo/errors.js';
 export type { DemoErrorCode } from './demo/errors.js';
 export { renderDemoHtml } from './report/demo-html.js';
+
+// vm/: TDs and regular VMs on the host, and the guest side.
+export { VmError } from './vm/errors.js';
+export type { VmErrorCode } from './vm/errors.js';
+export { createVm } from './vm/create.js';
+export type { CreateVmOptions, CreateVmResult } from './vm/create.js';
+export { listVms, removeVm } from './vm/lifecycle.js';
+export type { VmListEntry, RemoveVmResult } from './vm/lifecycle.js';
+export { dumpVm } from './vm/dump.js';
+export type { DumpVmOptions, DumpResult as VmDumpResult } from './vm/dump.js';
+export type { DumpFormat, VmRunState } from './vm/backend.js';
+export { connectVm } from './vm/guest-link.js';
+export type { VmRecord, GuestInfo } from './vm/registry.js';
+export { renderDomainXml } from './vm/domain-xml.js';
+export { buildQemuArgs } from './vm/qemu-args.js';
+export type {
+  MachineSpec,
+  VmKind,
+  LibvirtDialect,
+  Accelerator,
+  PortForward,
+  QuoteGenerationService,
+  TdSettings,
+  DirectBoot,
+} from './vm/spec.js';
+export { decodeTdAttributes, PRODUCTION_TD_POLICY } from './vm/td-policy.js';
+export type { TdAttributes } from './vm/td-policy.js';
+export { QmpClient } from './vm/qmp.js';
+export type { QmpEvent } from './vm/qmp.js';
+export { checkHost } from './vm/host-check.js';
+export type { HostCheckReport, HostCheckItem, HostCheckStatus } from './vm/host-check.js';
+export { checkGuest } from './vm/guest-check.js';
+export type { GuestCheckReport, GuestCheckItem } from './vm/guest-check.js';
+export { provision } from './vm/provision.js';
+export type { ProvisionOptions, ProvisionResult } from './vm/provision.js';
+export { leakTest } from './vm/leak-test.js';
+export { scanDump } from './vm/leak-scan.js';
+export type { DumpScanner, DumpScanResult, ScannedHit } from './vm/leak-scan.js';
+export type {
+  LeakTestOptions,
+  LeakTestReport,
+  LeakTestVmResult,
+  LeakVerdict,
+} from './vm/leak-test.js';

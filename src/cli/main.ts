@@ -7,6 +7,11 @@ import { downCommand } from './commands/down.js';
 import { dumpCommand } from './commands/dump.js';
 import { kbsCommand } from './commands/kbs.js';
 import { loadCommand } from './commands/load.js';
+import { provisionCommand } from './commands/provision.js';
+import { guestCommand } from './commands/guest.js';
+import { hostCommand } from './commands/host.js';
+import { vmCommand } from './commands/vm.js';
+import { leakTestCommand } from './commands/leak-test.js';
 import { quoteCommand } from './commands/quote.js';
 import { scanCommand } from './commands/scan.js';
 import { simulateCommand } from './commands/simulate.js';
@@ -50,6 +55,15 @@ export function buildProgram(): Command {
   program.addCommand(kbsCommand());
   program.addCommand(agentCommand());
   program.addCommand(simulateCommand());
+
+  program.commandsGroup('Host (hypervisor):');
+  program.addCommand(hostCommand());
+  program.addCommand(vmCommand());
+  program.addCommand(leakTestCommand());
+
+  program.commandsGroup('Guest (inside a VM):');
+  program.addCommand(guestCommand());
+  program.addCommand(provisionCommand());
 
   overrideExits(program);
   return program;

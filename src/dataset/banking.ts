@@ -177,7 +177,11 @@ function generateIndividual(id: number, index: number, seed: number): Individual
 function germanIban(accountId: number, seed: number): string {
   const bankCode = BANK_CODES[accountId % BANK_CODES.length]!;
   const accountNumber = String(1_000_000_000 + ((accountId * 9973 + seed) % 1_000_000_000));
-  const bban = `${bankCode}${accountNumber}`.slice(0, 18);
+  return germanIbanFromBban(`${bankCode}${accountNumber}`.slice(0, 18));
+}
+
+/** Adds the country code and ISO 7064 MOD 97-10 check digits to an 18-digit German BBAN. */
+export function germanIbanFromBban(bban: string): string {
   // D = 13, E = 14; the country code and "00" move to the end for the check computation.
   const numeric = `${bban}131400`;
   let remainder = 0;

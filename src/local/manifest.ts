@@ -10,6 +10,8 @@ export interface StateManifest {
   readonly format: 1;
   readonly profile: ProfileName;
   readonly port: number;
+  /** Address the server listens on; unset means 127.0.0.1. */
+  readonly bindAddress?: string | undefined;
   readonly adminUser: string;
   /** Absolute path of the passphrase file when the key file is stored encrypted. */
   readonly filekeyPath?: string | undefined;

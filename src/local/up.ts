@@ -24,6 +24,7 @@ import {
 import { lockStateDir } from './lock.js';
 import { describeServer, type LocalServerInfo } from './server-info.js';
 import { ensurePrivateDirectory, ensurePrivateFile } from './permissions.js';
+import { validateRemoteAdmins, type RemoteAdminAccount } from './remote-admins.js';
 import { createState, initializeDataDir, prepareTmpDir, writeOptionFiles } from './state.js';
 
 export type { KeyProtection, LocalServerInfo } from './server-info.js';
@@ -49,6 +50,13 @@ export interface UpOptions {
   readonly extraOptions?: readonly ServerOption[] | undefined;
   /** Stops the start; a server already spawned is stopped again. */
   readonly signal?: AbortSignal | undefined;
+  /** Address to listen on; default 127.0.0.1, then the recorded one. */
+  readonly bindAddress?: string | undefined;
+  /**
+   * Administrator accounts for remote hosts, created with the data directory and required to
+   * use TLS. Only their password hashes are passed.
+   */
+  readonly remoteAdmins?: readonly RemoteAdminAccount[] | undefined;
 }
 
 const DEFAULT_START_TIMEOUT_MS = 90_000;
@@ -62,6 +70,7 @@ const DEFAULT_STOP_AFTER_FAILURE_MS = 60_000;
 export async function up(options: UpOptions = {}): Promise<LocalServerInfo> {
   const layout = stateLayout(options.dir ?? DEFAULT_STATE_DIR);
   validatePort(options.port);
+  validateRemoteAdmins(options.remoteAdmins ?? []);
   validateOptionPath(layout.root, '--dir');
   const filekeyPath = options.filekeyPath ? resolve(options.filekeyPath) : undefined;
   if (filekeyPath) validateOptionPath(filekeyPath, '--filekey');
@@ -105,10 +114,10 @@ async function upLocked(
       });
     }
     await ensurePrivateSecrets(layout);
-    manifest = await applyPort(layout, manifest, options.port);
+    manifest = await applyPlacement(layout, manifest, options);
   } else {
     const port = options.port ?? (await findFreePort());
-    await ensurePortFree(port, false);
+    await ensurePortFree(port, options.bindAddress, false);
     step(
       options.keySource
         ? 'creating state directory and TLS material (keys come from the broker)'
@@ -124,7 +133,9 @@ async function upLocked(
   try {
     await writeOptionFiles(layout, manifest, external, options.extraOptions ?? []);
     if (!manifest.initialized) {
-      manifest = await initializeDataDir(layout, manifest, binaries, step, external);
+      manifest = await initializeDataDir(layout, manifest, binaries, step, external, {
+        remoteAdmins: options.remoteAdmins,
+      });
     }
 
     if (!external) {
@@ -134,7 +145,7 @@ async function upLocked(
     await prepareTmpDir(layout, manifest);
     throwIfAborted(options.signal);
 
-    step(`starting mariadbd on 127.0.0.1:${manifest.port}`);
+    step(`starting mariadbd on ${manifest.bindAddress ?? '127.0.0.1'}:${manifest.port}`);
     const server = await spawnServer(binaries, layout, external?.env);
     pid = server.pid;
     const timeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
@@ -264,21 +275,23 @@ async function prepareExisting(layout: StateLayout, options: UpOptions) {
   return manifest;
 }
 
-async function ensurePortFree(port: number, recorded: boolean) {
-  if (await isPortFree(port)) return;
-  throw new ServerError('PORT_IN_USE', `port ${port} on 127.0.0.1 is in use`, {
+async function ensurePortFree(port: number, bindAddress: string | undefined, recorded: boolean) {
+  const host = bindAddress ?? '127.0.0.1';
+  if (await isPortFree(port, host)) return;
+  throw new ServerError('PORT_IN_USE', `port ${port} on ${host} is in use`, {
     hint: recorded
       ? 'another program took the recorded port; pass --port with a free one'
       : 'stop the program that uses it, or choose another --port',
   });
 }
 
-async function applyPort(layout: StateLayout, manifest: StateManifest, port: number | undefined) {
-  const requested = port ?? manifest.port;
-  await ensurePortFree(requested, port === undefined);
-  if (requested === manifest.port) return manifest;
+async function applyPlacement(layout: StateLayout, manifest: StateManifest, options: UpOptions) {
+  const requested = options.port ?? manifest.port;
+  const bindAddress = options.bindAddress ?? manifest.bindAddress;
+  await ensurePortFree(requested, bindAddress, options.port === undefined);
+  if (requested === manifest.port && bindAddress === manifest.bindAddress) return manifest;
 
-  const updated = { ...manifest, port: requested };
+  const updated = { ...manifest, port: requested, bindAddress };
   await writeManifest(layout, updated);
   return updated;
 }

@@ -23,6 +23,9 @@ export function generatePassword(length = 32): string {
   return chars.join('');
 }
 
+/** Matches a mysql_native_password hash as {@link nativePasswordHash} writes it. */
+export const NATIVE_PASSWORD_HASH_PATTERN = /^\*[0-9A-F]{40}$/;
+
 /** Computes the mysql_native_password hash `*HEX(SHA1(SHA1(password)))`. */
 export function nativePasswordHash(password: string): string {
   const inner = createHash('sha1').update(password, 'utf8').digest();
@@ -44,10 +47,15 @@ export const ADMIN_HOSTS = ['127.0.0.1', '::1'] as const;
  * The password never expires, because it is a generated random secret that mariadb-tdx reads
  * from a file, so default_password_lifetime would only lock the tool out.
  */
-export function adminAccountSql(user: string, passwordHash: string, requireTls = true): string {
+export function adminAccountSql(
+  user: string,
+  passwordHash: string,
+  requireTls = true,
+  hosts: readonly string[] = ADMIN_HOSTS,
+): string {
   const statements = ['FLUSH PRIVILEGES;'];
   const require = requireTls ? ' REQUIRE SSL' : '';
-  for (const host of ADMIN_HOSTS) {
+  for (const host of hosts) {
     const account = `${quoteSqlString(user)}@${quoteSqlString(host)}`;
     statements.push(
       `CREATE USER ${account} IDENTIFIED BY PASSWORD ${quoteSqlString(passwordHash)}${require} PASSWORD EXPIRE NEVER;`,

@@ -31,6 +31,8 @@ export interface ServerOptionInputs {
   /** Keys from a Vault KV v2 endpoint through hashicorp_key_management instead of a file. */
   readonly vault?: VaultKeySource | undefined;
   readonly runAsRoot: boolean;
+  /** Address mariadbd listens on; default 127.0.0.1. */
+  readonly bindAddress?: string | undefined;
 }
 
 /** Where hashicorp_key_management reads keys. The token is passed as VAULT_TOKEN, never here. */
@@ -62,12 +64,20 @@ export function profileTmpDir(profile: ProfileName, layout: StateLayout): TmpDir
 function placementOptions(profile: ProfileName, inputs: ServerOptionInputs): ServerOption[] {
   const { layout, port, runAsRoot } = inputs;
   const tmpDir = profileTmpDir(profile, layout);
+  const bindAddress = inputs.bindAddress ?? '127.0.0.1';
   const options: ServerOption[] = [
     { name: 'datadir', value: layout.dataDir },
     { name: 'socket', value: layout.socket },
     { name: 'pid_file', value: layout.pidFile },
     { name: 'port', value: port },
-    { name: 'bind_address', value: '127.0.0.1', reason: 'a local server listens on loopback only' },
+    {
+      name: 'bind_address',
+      value: bindAddress,
+      reason:
+        bindAddress === '127.0.0.1'
+          ? 'a local server listens on loopback only'
+          : 'clients reach this server over the network; accounts and the profile require TLS',
+    },
     {
       name: 'tmpdir',
       value: tmpDir.path,

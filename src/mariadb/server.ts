@@ -41,7 +41,8 @@ function lastLines(text: string, count: number): string {
 
 /**
  * Creates the system tables with `mariadb-install-db` under the server's own option file, so
- * that they are encrypted from the first page. No test database is created.
+ * that they are encrypted from the first page. No test database is created. Accounts use IP
+ * addresses only, so the host name need not resolve (fresh VMs often lack an /etc/hosts entry).
  */
 export async function installDataDir(
   binaries: MariadbBinaries,
@@ -52,7 +53,12 @@ export async function installDataDir(
   // system data directory if MariaDB cannot read the option file.
   const result = await run(
     binaries.installDb,
-    [`--defaults-file=${layout.serverOptionFile}`, `--datadir=${layout.dataDir}`, '--skip-test-db'],
+    [
+      `--defaults-file=${layout.serverOptionFile}`,
+      `--datadir=${layout.dataDir}`,
+      '--skip-test-db',
+      '--skip-name-resolve',
+    ],
     undefined,
     env,
   );

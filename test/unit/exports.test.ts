@@ -21,6 +21,23 @@ describe('public exports', () => {
     expect(error.code).toBe('KEY_FILE_MISSING');
   });
 
+  it('exposes the VM lifecycle and checks', () => {
+    for (const name of [
+      'createVm',
+      'listVms',
+      'removeVm',
+      'dumpVm',
+      'checkHost',
+      'checkGuest',
+      'provision',
+      'leakTest',
+      'renderDomainXml',
+    ]) {
+      expect(typeof (library as Record<string, unknown>)[name]).toBe('function');
+    }
+    expect(new library.VmError('VM_EXISTS', 'exists')).toBeInstanceOf(library.MariadbTdxError);
+  });
+
   it('exposes quote verification with the Intel root as the only default anchor', () => {
     expect(typeof library.verifyQuote).toBe('function');
     expect(typeof library.appraiseQuote).toBe('function');
