@@ -21,7 +21,7 @@ import {
   type BrokerKeySource,
   type StateManifest,
 } from './manifest.js';
-import { lockStateDir } from './lock.js';
+import { lockStateDir, rejectIfLocked } from './lock.js';
 import { describeServer, type LocalServerInfo } from './server-info.js';
 import { ensurePrivateDirectory, ensurePrivateFile } from './permissions.js';
 import { validateRemoteAdmins, type RemoteAdminAccount } from './remote-admins.js';
@@ -76,6 +76,8 @@ export async function up(options: UpOptions = {}): Promise<LocalServerInfo> {
   if (filekeyPath) validateOptionPath(filekeyPath, '--filekey');
 
   const binaries = await locateMariadb();
+  // A directory that another run is creating has files but no manifest yet; its lock tells.
+  await rejectIfLocked(layout);
   const kind = await classifyStateDir(layout);
   rejectUnusable(layout, kind);
   await ensurePrivateDirectory(layout.root);
