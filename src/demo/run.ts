@@ -1,5 +1,7 @@
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm, rmdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { stateLayout } from '../mariadb/layout.js';
+import { makeDirectories, pathExists, writeNewFile } from '../util/fs.js';
 import {
   bankingSensitiveValues,
   generateBanking,
@@ -20,7 +22,7 @@ import { searchEvidence, serverFiles, type ServerEvidence } from './evidence.js'
 import { buildMatrix, DEMO_PROFILES, type DemoProfile, type EvidenceResult } from './matrix.js';
 import { startRecordingRelay, type RecordingRelay } from './relay.js';
 import { startDemoServer, type DemoServer } from './servers.js';
-import { judge, KNOWN_LIMITS } from './verdict.js';
+import { judge, KNOWN_LIMITS, type VerdictContext } from './verdict.js';
 import { flushToDisk, startWorkload, type RunningWorkload } from './workload.js';
 import type { DemoReport, DemoServerSummary } from './report.js';
 
@@ -86,7 +88,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
   const workDir = resolve(options.dir ?? DEFAULT_DEMO_DIR);
   const rows = options.rows ?? DEFAULT_DEMO_ROWS;
   const seed = options.seed ?? DEFAULT_BANKING_SEED;
-  await prepareWorkDir(workDir);
+  const workspace = await prepareWorkDir(workDir);
 
   const data = generateBanking({ rows, seed });
   const values: ScanValue[] = bankingSensitiveValues(data).map(fromSensitiveValue);
@@ -96,7 +98,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
   try {
     await step(0, async () => {
       for (const profile of DEMO_PROFILES) {
-        running.push({ server: await startDemoServer(workDir, profile) });
+        running.push({ server: await startDemoServer(workDir, profile, options.signal) });
       }
     });
     await step(1, () => forEach(running, (r) => loadThroughRelay(r, rows, seed, options)));
@@ -107,28 +109,64 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
     return await step(6, async () =>
       buildReport({ started, workDir, rows, seed, values, running, checks, results, options }),
     );
+  } catch (error) {
+    throw options.signal?.aborted ? interrupted(error) : error;
   } finally {
-    await cleanUp(running, workDir, options.keep === true);
+    await cleanUp(running, workspace, options.keep === true);
   }
 }
 
-async function prepareWorkDir(workDir: string) {
-  const entries = await readdir(workDir).catch(() => undefined);
-  if (entries && entries.length > 0) {
+/** The working directory of a run, and whether this run created it. */
+interface Workspace {
+  readonly dir: string;
+  readonly created: boolean;
+  readonly lockFile: string;
+}
+
+const WORK_LOCK = '.demo.lock';
+
+/**
+ * Creates the working directory, or takes an existing empty one, and locks it with a file
+ * created exclusively, so two demos never share one directory.
+ */
+async function prepareWorkDir(workDir: string): Promise<Workspace> {
+  const existed = await pathExists(workDir);
+  await makeDirectories(workDir, 0o700);
+  const entries = await readdir(workDir);
+  if (entries.length > 0) {
     throw new DemoError('DEMO_DIR_EXISTS', `${workDir} exists and is not empty`, {
-      hint: 'remove it (a demo kept with --keep) or pass another --dir',
+      hint: `pass another --dir, or remove a kept demo first: ${removalCommand(workDir)}`,
     });
   }
-  await mkdir(workDir, { recursive: true, mode: 0o700 });
+  const lockFile = join(workDir, WORK_LOCK);
+  try {
+    await writeNewFile(lockFile, `${process.pid}\n`);
+  } catch {
+    throw new DemoError('DEMO_DIR_EXISTS', `another demo is using ${workDir}`, {
+      hint: 'wait for it to finish or pass another --dir',
+    });
+  }
+  return { dir: workDir, created: !existed, lockFile };
+}
+
+/** Shell command that removes a kept demo working directory with its RAM directories. */
+export function removalCommand(workDir: string): string {
+  const purges = DEMO_PROFILES.map(
+    (profile) => `npx mariadb-tdx down --purge --yes --dir ${join(workDir, profile)}`,
+  );
+  return `${purges.join(' && ')} && rm -rf ${workDir}`;
+}
+
+function interrupted(cause: unknown) {
+  return new DemoError('INTERRUPTED', 'the demo was interrupted', {
+    hint: 'both servers were stopped and the evidence removed; run demo again',
+    cause,
+  });
 }
 
 function stepRunner(options: DemoOptions) {
   return async <T>(index: number, work: () => Promise<T>): Promise<T> => {
-    if (options.signal?.aborted) {
-      throw new DemoError('INTERRUPTED', 'the demo was interrupted', {
-        hint: 'the servers were stopped; run demo again',
-      });
-    }
+    if (options.signal?.aborted) throw interrupted(undefined);
     const event = { step: index + 1, total: STEPS.length, title: STEPS[index]! };
     options.onStep?.({ ...event, state: 'start' });
     const begin = Date.now();
@@ -281,7 +319,7 @@ interface ReportInputs {
 
 function buildReport(inputs: ReportInputs): DemoReport {
   const matrix = buildMatrix(inputs.results);
-  const verdicts = judge(matrix);
+  const verdicts = judge(matrix, verdictContext(inputs));
   const servers = {} as Record<DemoProfile, DemoServerSummary>;
   for (const entry of inputs.running) {
     servers[entry.server.profile] = {
@@ -323,16 +361,49 @@ function buildReport(inputs: ReportInputs): DemoReport {
   };
 }
 
-async function cleanUp(running: readonly Running[], workDir: string, keep: boolean) {
+function verdictContext(inputs: ReportInputs): VerdictContext {
+  const keysInClear = {} as Record<DemoProfile, boolean>;
+  const plainTcpAccepted = {} as Record<DemoProfile, boolean>;
+  for (const { server } of inputs.running) {
+    keysInClear[server.profile] = server.info.keyProtection === 'key file';
+    const t03 = inputs.checks[server.profile].findings.find((f) => f.id === 'T03');
+    plainTcpAccepted[server.profile] = t03?.status !== 'pass';
+  }
+  return { keysInClear, plainTcpAccepted };
+}
+
+/**
+ * Stops both servers and, unless `keep`, deletes the evidence and the servers' directories,
+ * including their RAM-backed tmpdirs. It never throws, so that a failure here cannot hide the
+ * run's result; a directory that existed before the run is emptied, not removed.
+ */
+async function cleanUp(running: readonly Running[], workspace: Workspace, keep: boolean) {
   for (const entry of running) {
     await entry.workload?.release().catch(() => undefined);
     await entry.relay?.close().catch(() => undefined);
-    await down({ dir: entry.server.layout.root }).catch(() => undefined);
   }
-  if (!keep) {
-    for (const entry of running) {
-      await down({ dir: entry.server.layout.root, purge: true, yes: true }).catch(() => undefined);
-    }
-    await rm(workDir, { recursive: true, force: true });
+  // Both profiles, also a server whose start failed and never reached `running`.
+  for (const profile of DEMO_PROFILES) {
+    const dir = join(workspace.dir, profile);
+    await down({ dir }).catch(() => undefined);
+    if (!keep) await purgeStateDir(dir);
   }
+
+  if (keep) {
+    await rm(workspace.lockFile, { force: true }).catch(() => undefined);
+    return;
+  }
+  const entries = await readdir(workspace.dir).catch(() => [] as string[]);
+  for (const entry of entries) {
+    await rm(join(workspace.dir, entry), { recursive: true, force: true }).catch(() => undefined);
+  }
+  if (workspace.created) await rmdir(workspace.dir).catch(() => undefined);
+}
+
+async function purgeStateDir(dir: string) {
+  const layout = stateLayout(dir);
+  await down({ dir, purge: true, yes: true }).catch(() => undefined);
+  await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+  if (layout.ramTmpDir)
+    await rm(layout.ramTmpDir, { recursive: true, force: true }).catch(() => undefined);
 }

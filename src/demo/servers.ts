@@ -32,9 +32,13 @@ export const DEMO_EXTRA_OPTIONS: readonly ServerOption[] = [
 ];
 
 /** Starts one demo server in `<workDir>/<profile>` with up's machinery. */
-export async function startDemoServer(workDir: string, profile: DemoProfile): Promise<DemoServer> {
+export async function startDemoServer(
+  workDir: string,
+  profile: DemoProfile,
+  signal?: AbortSignal,
+): Promise<DemoServer> {
   const dir = join(workDir, profile);
-  const info = await up({ dir, profile, extraOptions: DEMO_EXTRA_OPTIONS });
+  const info = await up({ dir, profile, extraOptions: DEMO_EXTRA_OPTIONS, signal });
   const layout = stateLayout(dir);
   const connection = await localConnectionOptions(layout, await readManifest(layout));
   return {

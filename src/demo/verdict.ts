@@ -2,7 +2,16 @@ import type { PlaceId } from './places.js';
 import { DEMO_PROFILES, type DemoProfile, type MatrixRow } from './matrix.js';
 
 /** Outcome of one protection under one profile. */
-export type VerdictStatus = 'protected' | 'protected except known limits' | 'not protected';
+export type VerdictStatus =
+  'protected' | 'protected except known limits' | 'not enforced' | 'not protected';
+
+/** Facts about each server that the verdicts need besides the matrix. */
+export interface VerdictContext {
+  /** True when the server's key file lies on its disk in clear. */
+  readonly keysInClear: Record<DemoProfile, boolean>;
+  /** True when the server accepts client connections without TLS. */
+  readonly plainTcpAccepted: Record<DemoProfile, boolean>;
+}
 
 /** A verdict line of the demo: one protection, judged per profile. */
 export interface Verdict {
@@ -46,12 +55,16 @@ export const KNOWN_LIMITS: readonly KnownLimit[] = [
 
 const limitPlaces = new Set(KNOWN_LIMITS.map((limit) => limit.place));
 
-/** Judges each protection per profile from the matrix. */
-export function judge(rows: readonly MatrixRow[]): Verdict[] {
-  return [judgeAtRest(rows), judgeInTransit(rows), judgeInUse()];
+/** Judges each protection per profile from the matrix and the servers' configuration. */
+export function judge(rows: readonly MatrixRow[], context: VerdictContext): Verdict[] {
+  return [judgeAtRest(rows, context), judgeInTransit(rows, context), judgeInUse()];
 }
 
-function judgeAtRest(rows: readonly MatrixRow[]): Verdict {
+const KEYS_IN_CLEAR =
+  'the key file lies beside the data in clear (the development default of up; up --kbs keeps ' +
+  'keys in RAM), so a copy of the disk decrypts everything';
+
+function judgeAtRest(rows: readonly MatrixRow[], context: VerdictContext): Verdict {
   const status = {} as Record<DemoProfile, VerdictStatus>;
   const detail = {} as Record<DemoProfile, string>;
 
@@ -76,22 +89,35 @@ function judgeAtRest(rows: readonly MatrixRow[]): Verdict {
       status[profile] = 'protected';
       detail[profile] = 'no sensitive value found in any file on disk';
     }
+
+    if (context.keysInClear[profile]) {
+      if (status[profile] === 'protected') status[profile] = 'protected except known limits';
+      detail[profile] = `${detail[profile]}; but ${KEYS_IN_CLEAR}`;
+    }
   }
   return { protection: 'at rest', status, detail };
 }
 
-function judgeInTransit(rows: readonly MatrixRow[]): Verdict {
+function judgeInTransit(rows: readonly MatrixRow[], context: VerdictContext): Verdict {
   const wire = rows.find((row) => row.place === 'wire');
   const status = {} as Record<DemoProfile, VerdictStatus>;
   const detail = {} as Record<DemoProfile, string>;
 
   for (const profile of DEMO_PROFILES) {
     const found = wire?.cells[profile].valuesFound ?? 0;
-    status[profile] = found === 0 ? 'protected' : 'not protected';
-    detail[profile] =
-      found === 0
-        ? 'no sensitive value in the recorded client connection'
-        : `${found} values readable in the recorded client connection`;
+    if (found > 0) {
+      status[profile] = 'not protected';
+      detail[profile] = `${found} values readable in the recorded client connection`;
+    } else if (context.plainTcpAccepted[profile]) {
+      // The demo's client chose TLS; the server would have accepted a connection without it.
+      status[profile] = 'not enforced';
+      detail[profile] =
+        'no sensitive value in the recorded connection, which used TLS by choice: the server ' +
+        'also accepts plain TCP (require_secure_transport=OFF)';
+    } else {
+      status[profile] = 'protected';
+      detail[profile] = 'no sensitive value in the recorded client connection; TLS is required';
+    }
   }
   return { protection: 'in transit', status, detail };
 }

@@ -116,6 +116,7 @@ export async function initializeDataDir(
   step: (step: string) => void,
   external: ExternalKeys | undefined,
   accounts: { remoteAdmins?: readonly RemoteAdminAccount[] | undefined } = {},
+  signal?: AbortSignal,
 ): Promise<StateManifest> {
   // Until the manifest is marked initialized, a data directory contains only system tables from
   // an interrupted first start and no user data, so it is safe to start over.
@@ -131,7 +132,7 @@ export async function initializeDataDir(
   await prepareTmpDir(layout, manifest);
 
   step('creating the encrypted system tables (mariadb-install-db)');
-  await installDataDir(binaries, layout, external?.env);
+  await installDataDir(binaries, layout, external?.env, { signal });
   if (!(await pathExists(join(layout.dataDir, 'mysql')))) {
     throw new ServerError(
       'INSTALL_DB_FAILED',
@@ -147,7 +148,7 @@ export async function initializeDataDir(
   const sql =
     adminAccountSql(manifest.adminUser, hash, requireTls) +
     remoteAdminSql(accounts.remoteAdmins ?? [], requireTls);
-  await runBootstrapSql(binaries, layout, sql, external?.env);
+  await runBootstrapSql(binaries, layout, sql, external?.env, { signal });
 
   const initialized = { ...manifest, initialized: true };
   await writeManifest(layout, initialized);

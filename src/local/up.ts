@@ -135,9 +135,15 @@ async function upLocked(
   try {
     await writeOptionFiles(layout, manifest, external, options.extraOptions ?? []);
     if (!manifest.initialized) {
-      manifest = await initializeDataDir(layout, manifest, binaries, step, external, {
-        remoteAdmins: options.remoteAdmins,
-      });
+      manifest = await initializeDataDir(
+        layout,
+        manifest,
+        binaries,
+        step,
+        external,
+        { remoteAdmins: options.remoteAdmins },
+        options.signal,
+      );
     }
 
     if (!external) {

@@ -13,26 +13,91 @@ const ERROR_LOG_TAIL_LINES = 15;
 interface RunResult {
   readonly code: number | null;
   readonly output: string;
+  /** True when the run was stopped because it timed out or `signal` aborted. */
+  readonly stopped: 'timeout' | 'aborted' | undefined;
 }
 
+/** Limits of a setup program run (mariadb-install-db, mariadbd --bootstrap). */
+export interface SetupControl {
+  /** Default 300 s. A full disk makes MariaDB wait for free space without end. */
+  readonly timeoutMs?: number | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
+
+const DEFAULT_SETUP_TIMEOUT_MS = 300_000;
+const KILL_GRACE_MS = 5_000;
+
+/**
+ * Runs a program in its own process group, so that Ctrl-C reaches only this tool, which then
+ * stops the whole group (install-db runs mariadbd as a child). A run that times out or is
+ * aborted gets SIGTERM, then SIGKILL: mariadbd waiting for disk space ignores SIGTERM.
+ */
 function run(
   command: string,
   args: readonly string[],
   input?: string,
   env?: NodeJS.ProcessEnv,
+  control: SetupControl = {},
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: env ?? process.env,
+      detached: true,
     });
     const chunks: Buffer[] = [];
+    let stopped: RunResult['stopped'];
+    const stop = (reason: 'timeout' | 'aborted') => {
+      stopped ??= reason;
+      killGroup(child.pid, 'SIGTERM');
+      setTimeout(() => killGroup(child.pid, 'SIGKILL'), KILL_GRACE_MS).unref();
+    };
+    const timer = setTimeout(() => stop('timeout'), control.timeoutMs ?? DEFAULT_SETUP_TIMEOUT_MS);
+    const onAbort = () => stop('aborted');
+    control.signal?.addEventListener('abort', onAbort, { once: true });
+    if (control.signal?.aborted) onAbort();
+
     child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => chunks.push(chunk));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, output: Buffer.concat(chunks).toString('utf8') }));
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      control.signal?.removeEventListener('abort', onAbort);
+      resolve({ code, output: Buffer.concat(chunks).toString('utf8'), stopped });
+    });
+    child.stdin.on('error', () => undefined);
     child.stdin.end(input ?? '');
   });
+}
+
+function killGroup(pid: number | undefined, signal: NodeJS.Signals) {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // The group has exited already.
+  }
+}
+
+/** Turns a stopped setup run into the error that says why. */
+async function stoppedRunError(
+  program: string,
+  result: RunResult,
+  layout: StateLayout,
+  control: SetupControl,
+): Promise<ServerError> {
+  if (result.stopped === 'aborted') {
+    return new ServerError('INTERRUPTED', `${program} was interrupted`, {
+      hint: 'run up again; a first start that did not finish starts over',
+    });
+  }
+  const seconds = (control.timeoutMs ?? DEFAULT_SETUP_TIMEOUT_MS) / 1000;
+  const log = await readLastLines(layout.errorLog, ERROR_LOG_TAIL_LINES);
+  return new ServerError(
+    'INSTALL_DB_FAILED',
+    `${program} did not finish within ${seconds} s and was stopped; last lines of ${layout.errorLog}:\n${log.join('\n')}`,
+    { hint: 'MariaDB waits without end when the disk is full; free space and run up again' },
+  );
 }
 
 function lastLines(text: string, count: number): string {
@@ -48,6 +113,7 @@ export async function installDataDir(
   binaries: MariadbBinaries,
   layout: StateLayout,
   env?: NodeJS.ProcessEnv,
+  control: SetupControl = {},
 ) {
   // --datadir repeats the option file's value, so that install-db never falls back to the
   // system data directory if MariaDB cannot read the option file.
@@ -61,7 +127,9 @@ export async function installDataDir(
     ],
     undefined,
     env,
+    control,
   );
+  if (result.stopped) throw await stoppedRunError('mariadb-install-db', result, layout, control);
   if (result.code !== 0) {
     const log = await readLastLines(layout.errorLog, ERROR_LOG_TAIL_LINES);
     const reason = log.length > 0 ? log.join('\n') : lastLines(result.output, ERROR_LOG_TAIL_LINES);
@@ -85,6 +153,7 @@ export async function runBootstrapSql(
   layout: StateLayout,
   sql: string,
   env?: NodeJS.ProcessEnv,
+  control: SetupControl = {},
 ) {
   const result = await run(
     binaries.mariadbd,
@@ -97,7 +166,9 @@ export async function runBootstrapSql(
     ],
     sql,
     env,
+    control,
   );
+  if (result.stopped) throw await stoppedRunError('mariadbd --bootstrap', result, layout, control);
   if (result.code !== 0) {
     const log = await readLastLines(layout.errorLog, ERROR_LOG_TAIL_LINES);
     throw new ServerError(

@@ -58,13 +58,19 @@ function verdictsHtml(report: DemoReport): string {
         `<tr><th>${v.protection}</th>` +
         DEMO_PROFILES.map(
           (p) =>
-            `<td class="${v.status[p] === 'not protected' ? 'fail' : 'pass'}">${escapeHtml(v.status[p])}<br>` +
+            `<td class="${verdictClass(v.status[p])}">${escapeHtml(v.status[p])}<br>` +
             `<span class="note">${escapeHtml(v.detail[p])}</span></td>`,
         ).join('') +
         '</tr>',
     )
     .join('\n');
   return `<table><tr><th>protection</th>${DEMO_PROFILES.map((p) => `<th>${p}</th>`).join('')}</tr>\n${rows}</table>`;
+}
+
+function verdictClass(status: string) {
+  if (status === 'protected') return 'pass';
+  if (status === 'not protected') return 'fail';
+  return 'warn';
 }
 
 function checksHtml(report: DemoReport): string {

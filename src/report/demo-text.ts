@@ -31,6 +31,7 @@ function shortWhere(where: string) {
 function statusText(status: VerdictStatus, style: Style) {
   if (status === 'protected') return style.ok('PROTECTED');
   if (status === 'protected except known limits') return style.warn('PROTECTED, known limits');
+  if (status === 'not enforced') return style.warn('NOT ENFORCED');
   return style.fail('NOT PROTECTED');
 }
 

@@ -1,4 +1,4 @@
-import { readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DemoReport } from '../../src/demo/report.js';
@@ -6,6 +6,7 @@ import { runDemo } from '../../src/demo/run.js';
 import type { DemoProfile, MatrixRow } from '../../src/demo/matrix.js';
 import type { PlaceId } from '../../src/demo/places.js';
 import { renderDemoHtml } from '../../src/report/demo-html.js';
+import { stateLayout } from '../../src/mariadb/layout.js';
 import { pathExists } from '../../src/util/fs.js';
 import { runCli } from '../helpers/cli.js';
 import { makeTempDir, mariadbAvailable } from '../helpers/mariadb.js';
@@ -131,6 +132,56 @@ describe.skipIf(!available)('demo with TLS off on the baseline wire', () => {
   });
 });
 
+describe.skipIf(!available)('demo interrupted and sharing directories', () => {
+  let parent: string;
+
+  beforeAll(async () => {
+    parent = await makeTempDir();
+  });
+  afterAll(async () => {
+    await rm(parent, { recursive: true, force: true });
+  });
+
+  it('stops both servers when interrupted after the start', async () => {
+    const work = join(parent, 'interrupted');
+    const controller = new AbortController();
+    const run = runDemo({
+      dir: work,
+      rows: 20,
+      signal: controller.signal,
+      onStep: (event) => {
+        if (event.step === 2 && event.state === 'start') controller.abort();
+      },
+    });
+    await expect(run).rejects.toMatchObject({ code: 'INTERRUPTED' });
+    expect(await pathExists(work)).toBe(false);
+    for (const profile of ['baseline', 'hardened']) {
+      const layout = stateLayout(join(work, profile));
+      if (layout.ramTmpDir) expect(await pathExists(layout.ramTmpDir)).toBe(false);
+    }
+  });
+
+  it('lets only one of two demos use a directory', async () => {
+    const work = join(parent, 'shared');
+    const results = await Promise.allSettled([
+      runDemo({ dir: work, rows: 20 }),
+      runDemo({ dir: work, rows: 20 }),
+    ]);
+    const fulfilled = results.filter((r) => r.status === 'fulfilled');
+    const rejected = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
+    expect(fulfilled).toHaveLength(1);
+    expect(rejected).toHaveLength(1);
+    expect(rejected[0]!.reason).toMatchObject({ code: 'DEMO_DIR_EXISTS' });
+  });
+
+  it('empties but keeps a directory that existed before', async () => {
+    const work = join(parent, 'mine');
+    await mkdir(work);
+    await runDemo({ dir: work, rows: 20 });
+    expect(await readdir(work)).toEqual([]);
+  });
+});
+
 describe.skipIf(!available)('mariadb-tdx demo command', () => {
   let parent: string;
 
@@ -143,17 +194,19 @@ describe.skipIf(!available)('mariadb-tdx demo command', () => {
 
   it('prints the matrix and writes both reports', async () => {
     const work = join(parent, 'work');
+    const reports = join(parent, 'reports', 'new');
     const result = await runCli(
-      ['demo', '--rows', '100', '--dir', work, '--report-dir', parent, '--keep'],
+      ['demo', '--rows', '100', '--dir', work, '--report-dir', reports, '--keep'],
       { cwd: parent },
     );
     expect(result.status).toBe(0);
     expect(result.stdout).toContain('Verdicts');
     expect(result.stdout).toContain('report.html');
     expect(result.stderr).toContain('[7/7]');
-    const json = JSON.parse(await readFile(join(parent, 'report.json'), 'utf8')) as DemoReport;
+    const json = JSON.parse(await readFile(join(reports, 'report.json'), 'utf8')) as DemoReport;
     expect(json.rows).toBe(100);
-    expect(await pathExists(join(parent, 'report.html'))).toBe(true);
+    expect((await stat(join(reports, 'report.html'))).mode & 0o777).toBe(0o600);
+    expect(result.stdout).toContain('Remove it:');
     expect(await pathExists(join(work, 'hardened', 'mariadb-tdx.json'))).toBe(true);
   });
 

@@ -2,6 +2,7 @@ import { chown, mkdir, readdir, rm, symlink, unlink, writeFile } from 'node:fs/p
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { down } from '../../src/local/down.js';
+import { readManifest } from '../../src/local/manifest.js';
 import { status } from '../../src/local/status.js';
 import { up } from '../../src/local/up.js';
 import { stateLayout } from '../../src/mariadb/layout.js';
@@ -50,6 +51,28 @@ describe.skipIf(!available)('up with unusable paths', () => {
     await expect(up({ dir, filekeyPath: join(parent, 'pass phrase') })).rejects.toMatchObject({
       code: 'INVALID_OPTION',
     });
+  });
+
+  it('resumes a first start interrupted during install', async () => {
+    const dir = join(parent, 'resumed');
+    const controller = new AbortController();
+    const first = up({
+      dir,
+      signal: controller.signal,
+      onStep: (step) => {
+        if (step.startsWith('creating the encrypted system tables')) controller.abort();
+      },
+    });
+    await expect(first).rejects.toMatchObject({ code: 'INTERRUPTED' });
+    expect((await readManifest(stateLayout(dir))).initialized).toBe(false);
+
+    const again = await up({ dir });
+    try {
+      expect(again.created).toBe(false);
+      expect((await readManifest(stateLayout(dir))).initialized).toBe(true);
+    } finally {
+      await down({ dir, purge: true, yes: true });
+    }
   });
 
   it('stops before anything exists when interrupted', async () => {

@@ -1,5 +1,6 @@
 import { Command } from '@commander-js/extra-typings';
-import { writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { MAX_BANKING_ROWS } from '../../dataset/banking.js';
 import type { DemoReport } from '../../demo/report.js';
@@ -26,7 +27,11 @@ export function demoCommand() {
       3000,
     )
     .option('--seed <n>', 'seed of the data generator', parseInteger(0, 2 ** 31 - 1))
-    .option('--report-dir <path>', 'directory for report.html and report.json', '.')
+    .option(
+      '--report-dir <path>',
+      'directory for report.html and report.json (created if missing)',
+      'mariadb-tdx-report',
+    )
     .option('--keep', 'keep the working directory (servers stopped) for inspection')
     .option('--redact', 'show only a hash prefix and the length of each value')
     .option(
@@ -40,14 +45,22 @@ export function demoCommand() {
     )
     .option('--json', 'print the report as JSON instead of the matrix')
     .action(async (options) => {
-      const { runDemo } = await import('../../demo/run.js');
+      const { runDemo, removalCommand } = await import('../../demo/run.js');
+      // Reports hold plaintext values unless --redact, so their directory is checked first.
+      const reportDir = await prepareReportDir(options.reportDir);
       const controller = new AbortController();
+      let interrupts = 0;
       const onSignal = () => {
-        process.stderr.write('\ninterrupted: stopping the servers...\n');
+        interrupts += 1;
+        process.stderr.write(
+          interrupts === 1
+            ? '\ninterrupted: stopping both servers and removing the evidence...\n'
+            : 'still stopping the servers; wait a moment\n',
+        );
         controller.abort();
       };
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
 
       try {
         const report = await runDemo({
@@ -61,9 +74,14 @@ export function demoCommand() {
           onStep: reportStep,
           signal: controller.signal,
         });
-        const paths = await writeReports(report, options.reportDir);
+        const paths = await writeReports(report, reportDir);
         if (options.json) printJson(report);
-        else await printSummary(report, paths);
+        else
+          await printSummary(
+            report,
+            paths,
+            report.workDir ? removalCommand(report.workDir) : undefined,
+          );
         if (!hardenedHolds(report)) process.exitCode = 1;
       } finally {
         process.removeListener('SIGINT', onSignal);
@@ -72,18 +90,30 @@ export function demoCommand() {
     });
 }
 
+async function prepareReportDir(dir: string): Promise<string> {
+  const { makeDirectories } = await import('../../util/fs.js');
+  const path = resolve(dir);
+  await makeDirectories(path, 0o700);
+  await access(path, constants.W_OK);
+  return path;
+}
+
 function reportStep(event: DemoStepEvent) {
   const prefix = `[${event.step}/${event.total}] ${event.title}`;
   if (event.state === 'start') process.stderr.write(`${prefix} ...\n`);
   else process.stderr.write(`${prefix}: done in ${event.seconds?.toFixed(1)} s\n`);
 }
 
+/** Writes both reports as new files of mode 0600, replacing earlier ones atomically. */
 async function writeReports(report: DemoReport, dir: string) {
-  const { renderDemoHtml } = await import('../../report/demo-html.js');
-  const html = resolve(join(dir, 'report.html'));
-  const json = resolve(join(dir, 'report.json'));
-  await writeFile(html, renderDemoHtml(report), { mode: 0o600 });
-  await writeFile(json, `${JSON.stringify(report, null, 2)}\n`, { mode: 0o600 });
+  const [{ renderDemoHtml }, { writeFileAtomic }] = await Promise.all([
+    import('../../report/demo-html.js'),
+    import('../../util/fs.js'),
+  ]);
+  const html = join(dir, 'report.html');
+  const json = join(dir, 'report.json');
+  await writeFileAtomic(html, renderDemoHtml(report), 0o600);
+  await writeFileAtomic(json, `${JSON.stringify(report, null, 2)}\n`, 0o600);
   return { html, json };
 }
 
@@ -91,14 +121,21 @@ async function writeReports(report: DemoReport, dir: string) {
 function hardenedHolds(report: DemoReport): boolean {
   return report.verdicts
     .filter((v) => v.protection !== 'in use')
-    .every((v) => v.status.hardened !== 'not protected');
+    .every((v) => v.status.hardened !== 'not protected' && v.status.hardened !== 'not enforced');
 }
 
-async function printSummary(report: DemoReport, paths: { html: string; json: string }) {
+async function printSummary(
+  report: DemoReport,
+  paths: { html: string; json: string },
+  removal: string | undefined,
+) {
   const { renderDemoText } = await import('../../report/demo-text.js');
   println(renderDemoText(report, createStyle()));
   println();
   println(`Full report: ${paths.html}`);
   println(`As JSON:     ${paths.json}`);
-  if (report.workDir) println(`Kept:        ${report.workDir}`);
+  if (report.workDir) {
+    println(`Kept:        ${report.workDir} (servers stopped)`);
+    println(`Remove it:   ${removal}`);
+  }
 }
