@@ -27,6 +27,7 @@ export type ConfigErrorCode =
   | 'UNSAFE_PERMISSIONS'
   | 'FILE_NOT_FOUND'
   | 'FILE_UNREADABLE'
+  | 'INPUT_TOO_LARGE'
   | 'UNSUPPORTED_PLATFORM';
 
 export class ConfigError extends MariadbTdxError {

@@ -63,11 +63,17 @@ export type { LoadBankingOptions, LoadBankingResult } from './dataset/load.js';
 // local/: the local server lifecycle.
 export { up } from './local/up.js';
 export type { UpOptions, LocalServerInfo } from './local/up.js';
+export type {
+  ExternalKeyProvider,
+  ExternalKeys,
+  KeyServiceRestarter,
+} from './local/external-keys.js';
 export type { RemoteAdminAccount } from './local/remote-admins.js';
 export { down } from './local/down.js';
 export type { DownOptions, DownResult } from './local/down.js';
 export { status } from './local/status.js';
 export type { StatusReport, EncryptionSummary, TlsSummary } from './local/status.js';
+export type { AgentStatus } from './local/agent-process.js';
 export { connectLocal, localConnectionOptions } from './local/client.js';
 
 // posture/: the posture check catalogue and its runner.
@@ -145,19 +151,30 @@ export type {
   SignedDocumentInput,
   SignedCollateral,
 } from './attest/verify/collateral.js';
-export { INTEL_SGX_ROOT_CA_PEM, INTEL_SGX_ROOT_CA_FINGERPRINT } from './attest/verify/roots.js';
+export {
+  INTEL_SGX_ROOT_CA_PEM,
+  INTEL_SGX_ROOT_CA_FINGERPRINT,
+  isIntelRoot,
+  loadTrustedRoots,
+} from './attest/verify/roots.js';
+export { SIMULATED_SUBJECT_PREFIX, hasSimulatedPckChain } from './attest/verify/simulated.js';
 export type { TrustedRootInput } from './attest/verify/roots.js';
 export { loadCollateral, collateralFromBytes } from './attest/collateral/load.js';
 export type { LoadCollateralOptions } from './attest/collateral/load.js';
 export { collateralFromBundle } from './attest/collateral/bundle.js';
 export type { CollateralBundle } from './attest/collateral/bundle.js';
 export { fetchCollateral } from './attest/collateral/pccs.js';
+export {
+  DEFAULT_FETCH_TIMEOUT_MS,
+  MAX_COLLATERAL_RESPONSE_BYTES,
+} from './attest/collateral/http.js';
 export type {
   FetchCollateralOptions,
   FetchedCollateral,
   FetchFunction,
 } from './attest/collateral/pccs.js';
 export { defaultCacheDir, writeCachedCollateral } from './attest/collateral/cache.js';
+export type { WriteCacheOptions } from './attest/collateral/cache.js';
 export { parsePolicy, loadPolicy } from './attest/policy/parse.js';
 export { evaluatePolicy } from './attest/policy/evaluate.js';
 export { DEFAULT_POLICY, TCB_STATUSES } from './attest/policy/types.js';
@@ -184,7 +201,7 @@ export type { SimulatedTdChoices, SimulatedTdSummary } from './attest/evidence/s
 export { simulatedEvidence } from './attest/evidence/simulated/provider.js';
 
 // kbs/: the key broker, its key store, and the agent in the TD.
-export { BrokerError, AgentError } from './kbs/errors.js';
+export { BrokerError, AgentError, RetryLaterError } from './kbs/errors.js';
 export type { BrokerErrorCode, AgentErrorCode } from './kbs/errors.js';
 export { canonicalRuntimeData, expectedReportData } from './kbs/runtime-data.js';
 export type { RuntimeDataInput } from './kbs/runtime-data.js';
@@ -192,6 +209,9 @@ export { initBroker } from './kbs/broker/init.js';
 export type { InitBrokerOptions, InitBrokerResult } from './kbs/broker/init.js';
 export { startBroker } from './kbs/broker/serve.js';
 export type { StartBrokerOptions, RunningBroker } from './kbs/broker/serve.js';
+export { DEFAULT_AUTH_RATE, DEFAULT_SESSION_LIMITS } from './kbs/broker/context.js';
+export type { SessionLimits } from './kbs/broker/sessions.js';
+export type { RateLimits } from './kbs/broker/rate-limit.js';
 export { serveBroker } from './kbs/broker/run.js';
 export type { ServeBrokerOptions } from './kbs/broker/run.js';
 export { createBrokerApp } from './kbs/broker/app.js';
@@ -215,7 +235,8 @@ export type {
 } from './kbs/agent/run.js';
 export { startVaultEndpoint, generateVaultToken } from './kbs/agent/vault.js';
 export type { VaultEndpoint, VaultEndpointOptions } from './kbs/agent/vault.js';
-export { prepareBrokerKeys } from './kbs/local-keys.js';
+export { prepareBrokerKeys, restartBrokerAgent } from './kbs/local-keys.js';
+export { checkTeePublicKey } from './kbs/tee-key.js';
 // scan/: the leak scanner and process dumps.
 export { scan } from './scan/scan.js';
 export type { ScanOptions, ScanReport, ScanSummary, ScanProgress } from './scan/scan.js';

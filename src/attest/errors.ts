@@ -5,6 +5,7 @@ type ErrorOptions = { hint?: string; cause?: unknown };
 /** Malformed or unsupported quote bytes. */
 export type QuoteFormatErrorCode =
   | 'QUOTE_TRUNCATED'
+  | 'QUOTE_ENCODING_INVALID'
   | 'QUOTE_UNSUPPORTED_VERSION'
   | 'QUOTE_UNSUPPORTED_KEY_TYPE'
   | 'QUOTE_UNSUPPORTED_TEE_TYPE'
@@ -43,6 +44,7 @@ export type CollateralErrorCode =
   | 'COLLATERAL_NOT_FOUND'
   | 'COLLATERAL_UNRECOGNIZED'
   | 'COLLATERAL_FETCH_FAILED'
+  | 'COLLATERAL_DOWNGRADE'
   | 'TRUST_ANCHOR_INVALID';
 
 export class CollateralError extends MariadbTdxError {

@@ -8,6 +8,8 @@ import type { PlatformFacts, QuoteVerification } from './verify/verify.js';
 /** JSON form of an appraisal, as `quote verify --json` prints it. */
 export interface AppraisalJson {
   readonly accepted: boolean;
+  /** True when the evidence comes from a simulated TD (a SIMULATED test root), not TDX hardware. */
+  readonly simulated: boolean;
   readonly verifiedAt: string;
   readonly trustedRoot: string | undefined;
   readonly quote: QuoteSummary;
@@ -41,6 +43,7 @@ export function appraisalToJson(appraisal: QuoteAppraisal): AppraisalJson {
   const { collateral } = verification;
   return {
     accepted: appraisal.accepted,
+    simulated: verification.simulated,
     verifiedAt: verification.verifiedAt.toISOString(),
     trustedRoot: verification.trustedRoot,
     quote: summarizeQuote(verification.quote),

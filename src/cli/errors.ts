@@ -64,6 +64,15 @@ function databaseErrorReport(error: unknown): ErrorReport | undefined {
   };
 }
 
+/** A commander usage error (unknown option, invalid value, missing argument) as a report. */
+function usageErrorReport(error: CommanderError): ErrorReport {
+  return {
+    code: 'INVALID_OPTION',
+    message: error.message.replace(/^error: /, ''),
+    hint: 'run the command with --help for its usage',
+  };
+}
+
 /** Reduces an expected failure to a report; undefined for a bug. */
 export function describeFailure(error: unknown): ErrorReport | undefined {
   if (error instanceof MariadbTdxError) {
@@ -83,8 +92,11 @@ export function describeFailure(error: unknown): ErrorReport | undefined {
  */
 export function reportError(error: unknown, json: boolean): number {
   if (error instanceof CommanderError) {
-    // Help and version output end with a CommanderError whose exit code is 0.
-    return error.exitCode === 0 ? 0 : EXIT_ERROR;
+    // Help and version output end with a CommanderError whose exit code is 0. Otherwise
+    // commander has printed the usage error on standard error, unless --json silenced it.
+    if (error.exitCode === 0) return 0;
+    if (json) process.stdout.write(`${JSON.stringify({ error: usageErrorReport(error) })}\n`);
+    return EXIT_ERROR;
   }
 
   const report = describeFailure(error);

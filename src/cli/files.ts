@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import type { ReadStream } from 'node:fs';
+import { open, readFile } from 'node:fs/promises';
 import { ConfigError } from '../errors.js';
 import { isErrno } from '../util/fs.js';
 
@@ -14,18 +15,48 @@ export async function readInputFile(path: string, label: string, option: string)
   }
 }
 
-/** Reads a binary file named on the command line, or standard input for `-`. */
-export async function readInputBytes(path: string, label: string): Promise<Uint8Array> {
+/**
+ * Reads a binary file named on the command line, or standard input for `-`. With `maxBytes`,
+ * reading stops and fails with INPUT_TOO_LARGE as soon as the input grows past it, so a device
+ * such as /dev/zero or an endless pipe cannot exhaust memory.
+ */
+export async function readInputBytes(
+  path: string,
+  label: string,
+  options: { maxBytes?: number } = {},
+): Promise<Uint8Array> {
+  const maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY;
+  const name = path === '-' ? `${label} on standard input` : `${label} ${path}`;
+  let stream: AsyncIterable<Buffer>;
   if (path === '-') {
-    const chunks: Buffer[] = [];
-    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-    return new Uint8Array(Buffer.concat(chunks));
+    stream = process.stdin;
+  } else {
+    try {
+      stream = (await open(path, 'r')).createReadStream();
+    } catch (error) {
+      throw unreadableFileError(error, path, label);
+    }
   }
+
+  const chunks: Buffer[] = [];
+  let size = 0;
   try {
-    return new Uint8Array(await readFile(path));
+    for await (const chunk of stream) {
+      size += chunk.length;
+      if (size > maxBytes) {
+        throw new ConfigError('INPUT_TOO_LARGE', `${name} is larger than ${maxBytes} bytes`, {
+          hint: `a ${label} is far smaller; check that the path names the right file`,
+        });
+      }
+      chunks.push(chunk);
+    }
   } catch (error) {
+    if (error instanceof ConfigError) throw error;
     throw unreadableFileError(error, path, label);
+  } finally {
+    if (path !== '-') (stream as ReadStream).destroy();
   }
+  return new Uint8Array(Buffer.concat(chunks));
 }
 
 /** Says why a file named on the command line could not be read, and what to do about it. */

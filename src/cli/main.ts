@@ -24,8 +24,12 @@ export { EXIT_ERROR };
 const require = createRequire(import.meta.url);
 const { version } = require('../../package.json') as { version: string };
 
-/** Builds the command tree; each command imports its implementation only when it runs. */
-export function buildProgram(): Command {
+/**
+ * Builds the command tree; each command imports its implementation only when it runs. With
+ * `json`, commander's own error text is suppressed, because the error handler prints the
+ * usage error as JSON on standard output instead.
+ */
+export function buildProgram(options: { json?: boolean } = {}): Command {
   const program = new Command('mariadb-tdx')
     .description(
       'Run MariaDB in Intel TDX Trust Domains with data protected at rest, in transit and in use, ' +
@@ -65,15 +69,17 @@ export function buildProgram(): Command {
   program.addCommand(guestCommand());
   program.addCommand(provisionCommand());
 
-  overrideExits(program);
+  configureTree(program, options.json === true);
   return program;
 }
 
-// Commander exits the process on errors unless told otherwise, in every nested command too.
-function overrideExits(command: Command) {
+// Commander exits the process on errors unless told otherwise, and settings made on a command
+// do not reach subcommands added with addCommand, so each nested command is configured too.
+function configureTree(command: Command, json: boolean) {
+  if (json) command.configureOutput({ writeErr: () => undefined });
   for (const child of command.commands) {
     child.exitOverride();
-    overrideExits(child as Command);
+    configureTree(child as Command, json);
   }
 }
 
@@ -82,7 +88,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const json = argv.includes('--json');
   try {
     rejectPasswordArguments(argv);
-    const program = buildProgram();
+    const program = buildProgram({ json });
     await program.parseAsync([...argv], { from: 'user' });
     return process.exitCode === undefined ? 0 : Number(process.exitCode);
   } catch (error) {

@@ -19,15 +19,19 @@ export function defaultStateDir(): string {
 
 export const DIR_HELP = 'state directory of the local server (env MARIADB_TDX_DIR)';
 
+// Unix seconds beyond this (the year 5138) are taken for a mistake: such a number is usually
+// milliseconds, which Date.now() and JavaScript tools print.
+const MAX_UNIX_SECONDS = 1e11;
+
 /** Parses a point in time: Unix seconds, or an ISO 8601 date or date-time (UTC unless stated). */
 export function parseTime(value: string): Date {
   const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) {
-    const seconds = Number(trimmed);
-    if (Number.isSafeInteger(seconds * 1000)) return new Date(seconds * 1000);
-  }
-  const iso = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?$/;
-  if (iso.test(trimmed)) {
+  if (/^\d+$/.test(trimmed)) return parseUnixSeconds(trimmed);
+
+  const iso = /^(\d{4})-(\d{2})-(\d{2})(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?$/.exec(
+    trimmed,
+  );
+  if (iso && dayExists(Number(iso[1]), Number(iso[2]), Number(iso[3]))) {
     const withZone =
       /T/.test(trimmed) && !/(Z|[+-]\d{2}:\d{2})$/.test(trimmed) ? `${trimmed}Z` : trimmed;
     const time = Date.parse(withZone);
@@ -36,6 +40,23 @@ export function parseTime(value: string): Date {
   throw new InvalidArgumentError(
     'expected Unix seconds or an ISO 8601 time such as 2025-07-01T00:00:00Z',
   );
+}
+
+function parseUnixSeconds(text: string): Date {
+  const seconds = Number(text);
+  if (seconds <= MAX_UNIX_SECONDS) return new Date(seconds * 1000);
+  if (seconds / 1000 <= MAX_UNIX_SECONDS) {
+    throw new InvalidArgumentError(
+      `${text} looks like milliseconds; pass Unix seconds, such as ${Math.floor(seconds / 1000)}`,
+    );
+  }
+  throw new InvalidArgumentError(`${text} is too large for Unix seconds`);
+}
+
+// Date.parse rolls 2025-02-30 over to March 2, so the day is checked against its month.
+function dayExists(year: number, month: number, day: number): boolean {
+  if (month < 1 || month > 12 || day < 1) return false;
+  return day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
 }
 
 /** Collects a repeatable option's values in order. */

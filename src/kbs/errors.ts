@@ -17,6 +17,7 @@ export type BrokerErrorCode =
   | 'KEYSET_NOT_FOUND'
   | 'KEY_NOT_FOUND'
   | 'KEY_VERSION_EXISTS'
+  | 'KEY_DUPLICATE'
   | 'KEY_INVALID'
   | 'LISTEN_FAILED'
   // Request format.
@@ -32,7 +33,9 @@ export type BrokerErrorCode =
   // Sessions and nonces.
   | 'SESSION_MISSING'
   | 'SESSION_UNKNOWN'
+  | 'SESSION_EVICTED'
   | 'SESSIONS_EXHAUSTED'
+  | 'TOO_MANY_REQUESTS'
   | 'NONCE_MISMATCH'
   | 'NONCE_EXPIRED'
   | 'NONCE_REUSED'
@@ -48,6 +51,18 @@ export class BrokerError extends MariadbTdxError {
   declare readonly code: BrokerErrorCode;
 
   constructor(code: BrokerErrorCode, message: string, options?: ErrorOptions) {
+    super(code, message, options);
+  }
+}
+
+/** A refusal that the client may retry after `retryAfterSeconds` (sent as Retry-After). */
+export class RetryLaterError extends BrokerError {
+  constructor(
+    code: BrokerErrorCode,
+    message: string,
+    readonly retryAfterSeconds: number,
+    options?: ErrorOptions,
+  ) {
     super(code, message, options);
   }
 }

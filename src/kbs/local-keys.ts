@@ -1,19 +1,20 @@
-import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
-import { createInterface } from 'node:readline';
 import { openEvidence } from '../attest/evidence/open.js';
 import { AgentError } from './errors.js';
 import { deliverKeyFile } from './agent/run.js';
 import { removeRamKeyFile } from './agent/ram-key-file.js';
 import { generateVaultToken } from './agent/vault.js';
+import { spawnAgent } from './agent-spawn.js';
 import type { StateLayout } from '../mariadb/layout.js';
 import type { BrokerKeySource } from '../local/manifest.js';
 import type { ExternalKeys } from '../local/external-keys.js';
-import { stopAgent } from '../local/agent-process.js';
-
-const CLI_PATH = fileURLToPath(new URL('../../bin/mariadb-tdx.js', import.meta.url));
-const AGENT_START_TIMEOUT_MS = 120_000;
+import {
+  readAgentEndpoint,
+  readAgentPid,
+  stopAgent,
+  writeAgentEndpoint,
+} from '../local/agent-process.js';
+import { isErrno } from '../util/fs.js';
 
 /** Attests to the broker and makes its keys available to the server about to start. */
 export async function prepareBrokerKeys(
@@ -38,7 +39,13 @@ export async function prepareBrokerKeys(
   await stopAgent(layout);
   step('starting the agent that serves the keys to hashicorp_key_management');
   const token = generateVaultToken();
-  const ready = await spawnAgent(layout, source, token);
+  // A free port for each start: the server option file written next carries the agent's URL.
+  const ready = await spawnAgent(layout, source, token, 0);
+  await writeAgentEndpoint(layout, {
+    url: ready.url,
+    port: Number(new URL(ready.url).port),
+    caFile: ready.caFile,
+  });
   return {
     vault: { url: ready.url, caFile: ready.caFile },
     env: { ...process.env, VAULT_TOKEN: token },
@@ -49,90 +56,51 @@ export async function prepareBrokerKeys(
   };
 }
 
-interface AgentReady {
-  readonly url: string;
-  readonly caFile: string;
-  readonly pid: number;
+/**
+ * Starts the agent again for a server that still runs but whose agent died, so that the
+ * server can fetch keys and new key versions again. The new agent listens on the recorded port
+ * and accepts the token the server was started with, read from the server's own environment;
+ * the server itself is not restarted.
+ */
+export async function restartBrokerAgent(
+  layout: StateLayout,
+  source: BrokerKeySource,
+  serverPid: number,
+  step: (text: string) => void,
+): Promise<number | undefined> {
+  if (source.mode !== 'vault' || (await readAgentPid(layout)) !== undefined) return undefined;
+
+  const endpoint = await readAgentEndpoint(layout);
+  const token = await readServerToken(serverPid);
+  if (!endpoint || !token) {
+    throw new AgentError(
+      'AGENT_START_FAILED',
+      `the agent that serves the keys of the running server (pid ${serverPid}) is not running, ` +
+        'and its endpoint or token cannot be recovered',
+      { hint: 'restart both with: mariadb-tdx down, then mariadb-tdx up' },
+    );
+  }
+  step(`the agent that serves the keys is not running; starting it again on port ${endpoint.port}`);
+  const ready = await spawnAgent(layout, source, token, endpoint.port);
+  await writeAgentEndpoint(layout, { ...endpoint, caFile: ready.caFile });
+  return ready.pid;
 }
 
 /**
- * Starts `mariadb-tdx agent --mode vault` in the background. The token goes to it on standard
- * input and never touches a file; the agent reports its endpoint as one JSON line.
+ * Reads VAULT_TOKEN from /proc/PID/environ, the environment the server was started with. Only
+ * the server's owner (or root) can read it; the token is passed on to the agent and never
+ * written or logged.
  */
-function spawnAgent(layout: StateLayout, source: BrokerKeySource, token: string) {
-  const args = [
-    CLI_PATH,
-    'agent',
-    `--kbs=${source.url}`,
-    `--kbs-ca=${source.caFile}`,
-    `--keyset=${source.keyset}`,
-    `--evidence=${source.evidence}`,
-    ...(source.simulatedTd ? [`--simulated-td=${source.simulatedTd}`] : []),
-    '--mode=vault',
-    `--ram-dir=${layout.ramKeysDir}`,
-    `--key-checks=${layout.brokerKeyCheckFile}`,
-    `--pid-file=${layout.agentPidFile}`,
-    '--token-stdin',
-    '--json',
-  ];
-  const child = spawn(process.execPath, args, {
-    detached: true,
-    stdio: ['pipe', 'pipe', 'ignore'],
-  });
-  child.stdin.end(`${token}\n`);
-
-  return new Promise<AgentReady>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout });
-    const timer = setTimeout(() => {
-      child.kill('SIGTERM');
-      reject(new AgentError('AGENT_START_FAILED', 'the agent did not become ready in time'));
-    }, AGENT_START_TIMEOUT_MS);
-    const finish = () => {
-      clearTimeout(timer);
-      lines.close();
-      child.stdout.destroy();
-      child.unref();
-    };
-
-    lines.once('line', (line) => {
-      finish();
-      const reply = parseAgentLine(line);
-      if ('error' in reply) reject(reply.error);
-      else resolve(reply);
-    });
-    child.once('exit', (code) => {
-      finish();
-      reject(
-        new AgentError(
-          'AGENT_START_FAILED',
-          `the agent exited with status ${code} before it was ready`,
-        ),
-      );
-    });
-  });
-}
-
-function parseAgentLine(line: string): AgentReady | { error: AgentError } {
-  let parsed: Record<string, unknown>;
+async function readServerToken(pid: number): Promise<string | undefined> {
+  let environment: string;
   try {
-    parsed = JSON.parse(line) as Record<string, unknown>;
-  } catch {
-    return {
-      error: new AgentError('AGENT_START_FAILED', 'the agent wrote an unreadable status line'),
-    };
+    environment = await readFile(`/proc/${pid}/environ`, 'utf8');
+  } catch (error) {
+    if (isErrno(error, 'ENOENT') || isErrno(error, 'EACCES') || isErrno(error, 'EPERM')) {
+      return undefined;
+    }
+    throw error;
   }
-  const failure = parsed.error as { code?: string; message?: string; hint?: string } | undefined;
-  if (failure) {
-    return {
-      error: new AgentError(
-        'AGENT_START_FAILED',
-        `the agent failed: ${failure.message} [${failure.code}]`,
-        {
-          hint: failure.hint,
-          reason: failure.code,
-        },
-      ),
-    };
-  }
-  return { url: String(parsed.url), caFile: String(parsed.caFile), pid: Number(parsed.pid) };
+  const entry = environment.split('\0').find((item) => item.startsWith('VAULT_TOKEN='));
+  return entry?.slice('VAULT_TOKEN='.length) || undefined;
 }

@@ -70,6 +70,10 @@ export async function down(options: DownOptions = {}): Promise<DownResult> {
     }
     // The agent serves keys to the server; it stops after the server no longer needs them.
     agentPid = await stopAgent(layout);
+    // What the key broker delivered for this boot (the agent's CA, a key file) is not needed
+    // by a stopped server, and the next start makes it again.
+    await rm(layout.ramKeysDir, { recursive: true, force: true });
+    await rm(layout.agentStateFile, { force: true });
   } finally {
     await release();
   }

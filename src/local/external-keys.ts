@@ -25,3 +25,14 @@ export type ExternalKeyProvider = (
   source: BrokerKeySource,
   step: (text: string) => void,
 ) => Promise<ExternalKeys>;
+
+/**
+ * Starts the key service (the agent that serves keys over loopback) of a running server again
+ * when it died, and returns the new pid. Does nothing when it runs or the source needs none.
+ */
+export type KeyServiceRestarter = (
+  layout: StateLayout,
+  source: BrokerKeySource,
+  serverPid: number,
+  step: (text: string) => void,
+) => Promise<number | undefined>;

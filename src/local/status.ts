@@ -5,6 +5,7 @@ import type { ProfileName } from '../mariadb/profile.js';
 import { readServerPid } from '../mariadb/server.js';
 import { readProcessStartTime } from '../util/process.js';
 import { connectLocal } from './client.js';
+import { agentStatus, type AgentStatus } from './agent-process.js';
 import { readManifest, type StateManifest } from './manifest.js';
 
 /** Encryption at rest as the running server reports it. */
@@ -39,18 +40,20 @@ export interface StatusReport {
   readonly version: string | undefined;
   readonly encryption: EncryptionSummary | undefined;
   readonly tls: TlsSummary | undefined;
+  /** The agent that serves broker keys over loopback (`vault` key delivery only). */
+  readonly agent: AgentStatus | undefined;
   /** Plain statements about what this setup does not protect. */
   readonly notes: readonly string[];
   /** Reason the running server could not be queried. */
   readonly problem?: string;
 }
 
-function describeKeys(manifest: StateManifest) {
+function describeKeys(manifest: StateManifest, agent: AgentStatus | undefined) {
   const source = manifest.keySource;
   if (source) {
     const keyStorage =
       source.mode === 'vault'
-        ? `released by the key broker ${source.url} (key set ${source.keyset}) and served from memory by the agent`
+        ? `released by the key broker ${source.url} (key set ${source.keyset}) and ${agentText(agent)}`
         : `released by the key broker ${source.url} (key set ${source.keyset}) as a key file on tmpfs, deleted after start`;
     const simulated =
       source.evidence === 'simulated'
@@ -68,12 +71,28 @@ function describeKeys(manifest: StateManifest) {
   return { keyStorage, keyNote };
 }
 
+function agentText(agent: AgentStatus | undefined): string {
+  if (agent?.running) return `served from memory by the agent (pid ${agent.pid})`;
+  return 'meant to be served by the agent, which is NOT running';
+}
+
+/** Describes a problem with the agent of a running server and what to do about it. */
+function agentProblem(agent: AgentStatus | undefined, serverRunning: boolean) {
+  if (!agent || agent.running || !serverRunning) return undefined;
+  return (
+    'the agent that serves the keys is not running, so MariaDB cannot fetch keys or key ' +
+    `versions it has not cached; run mariadb-tdx up to start it again (its log: ${agent.logFile})`
+  );
+}
+
 /** Reports whether the local server runs and how its data is protected. */
 export async function status(options: { dir?: string | undefined } = {}): Promise<StatusReport> {
   const layout = stateLayout(options.dir ?? DEFAULT_STATE_DIR);
   const manifest = await readManifest(layout);
   const pid = await readServerPid(layout);
-  const { keyStorage, keyNote } = describeKeys(manifest);
+  const agent = manifest.keySource?.mode === 'vault' ? await agentStatus(layout) : undefined;
+  const { keyStorage, keyNote } = describeKeys(manifest, agent);
+  const agentIssue = agentProblem(agent, pid !== undefined);
   const notes = [
     keyNote,
     'In use: this server runs outside a TDX Trust Domain, so its memory is readable by the host.',
@@ -83,7 +102,9 @@ export async function status(options: { dir?: string | undefined } = {}): Promis
     dir: layout.root,
     profile: manifest.profile,
     port: manifest.port,
+    agent,
     notes,
+    ...(agentIssue ? { problem: agentIssue } : {}),
   };
   if (pid === undefined) {
     return {
@@ -112,7 +133,7 @@ export async function status(options: { dir?: string | undefined } = {}): Promis
       version: undefined,
       encryption: undefined,
       tls: undefined,
-      problem: `${error.message} (${error.code})`,
+      problem: [`${error.message} (${error.code})`, agentIssue].filter(Boolean).join('; '),
     };
   }
 

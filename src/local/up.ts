@@ -13,7 +13,7 @@ import type { ProfileName, ServerOption } from '../mariadb/profile.js';
 import { readServerPid, spawnServer, stopServer, waitForServer } from '../mariadb/server.js';
 import { findFreePort, isPortFree } from '../util/net.js';
 import { connectLocal } from './client.js';
-import type { ExternalKeyProvider, ExternalKeys } from './external-keys.js';
+import type { ExternalKeyProvider, ExternalKeys, KeyServiceRestarter } from './external-keys.js';
 import {
   classifyStateDir,
   readManifest,
@@ -21,6 +21,7 @@ import {
   type BrokerKeySource,
   type StateManifest,
 } from './manifest.js';
+import { applyKeySource } from './key-source.js';
 import { lockStateDir, rejectIfLocked } from './lock.js';
 import { describeServer, type LocalServerInfo } from './server-info.js';
 import { ensurePrivateDirectory, ensurePrivateFile } from './permissions.js';
@@ -43,6 +44,8 @@ export interface UpOptions {
   readonly keySource?: BrokerKeySource | undefined;
   /** Obtains broker keys; required for a state directory with a broker key source. */
   readonly keyProvider?: ExternalKeyProvider | undefined;
+  /** Restarts the key service of a running server when it died (broker key sources). */
+  readonly keyServiceRestarter?: KeyServiceRestarter | undefined;
   readonly startTimeoutMs?: number | undefined;
   /** Called with a short description of each step. */
   readonly onStep?: ((step: string) => void) | undefined;
@@ -110,6 +113,9 @@ async function upLocked(
     const runningPid = await readServerPid(layout);
     if (runningPid !== undefined) {
       rejectPortChange(layout, manifest, options.port);
+      if (manifest.keySource) {
+        await options.keyServiceRestarter?.(layout, manifest.keySource, runningPid, step);
+      }
       return describeServer(layout, manifest, binaries, runningPid, {
         created,
         alreadyRunning: true,
@@ -254,16 +260,7 @@ async function obtainExternalKeys(
 }
 
 async function prepareExisting(layout: StateLayout, options: UpOptions) {
-  const manifest = await readManifest(layout);
-  const requested = options.keySource;
-  const recorded = manifest.keySource;
-  if (requested && JSON.stringify(requested) !== JSON.stringify(recorded)) {
-    throw new ConfigError(
-      'INVALID_OPTION',
-      `${layout.root} was created ${recorded ? `with keys from ${recorded.url} (key set ${recorded.keyset}, ${recorded.mode} mode)` : 'with a local key file'}; the key source cannot change afterwards`,
-      { hint: 'run up without key broker options; the state directory remembers them' },
-    );
-  }
+  const manifest = await applyKeySource(layout, await readManifest(layout), options.keySource);
   const requestedFilekey = options.filekeyPath ? resolve(options.filekeyPath) : undefined;
 
   if (requestedFilekey !== undefined && requestedFilekey !== manifest.filekeyPath) {

@@ -30,6 +30,10 @@ export interface StateLayout {
   readonly ramKeysDir: string;
   /** Pid of the agent that serves broker-released keys to this server. */
   readonly agentPidFile: string;
+  /** The running agent's endpoint (URL and CA file), so a restart can reuse its port. */
+  readonly agentStateFile: string;
+  /** Service log of the agent (JSON lines, never key material). */
+  readonly agentLogFile: string;
   readonly tlsDir: string;
   readonly caCert: string;
   readonly caKey: string;
@@ -121,6 +125,8 @@ export function stateLayout(dir: string): StateLayout {
     brokerKeyCheckFile: join(root, 'keys', 'broker-key-check.json'),
     ramKeysDir: join('/dev/shm', `mariadb-tdx-${rootHash}-keys`),
     agentPidFile: join(runDir, 'agent.pid'),
+    agentStateFile: join(runDir, 'agent.json'),
+    agentLogFile: join(root, 'log', 'agent.log'),
     tlsDir: join(root, 'tls'),
     caCert: join(root, 'tls', 'ca.pem'),
     caKey: join(root, 'tls', 'ca-key.pem'),

@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import { request } from 'node:https';
 
 /** Status, body text and cookies of one HTTPS reply. */
@@ -5,6 +6,7 @@ export interface HttpsReply {
   readonly status: number;
   readonly text: string;
   readonly setCookie: string[];
+  readonly headers: IncomingHttpHeaders;
 }
 
 /**
@@ -31,6 +33,7 @@ export function httpsRequest(
           status: incoming.statusCode ?? 0,
           text: Buffer.concat(chunks).toString('utf8'),
           setCookie: incoming.headers['set-cookie'] ?? [],
+          headers: incoming.headers,
         }),
       );
     });

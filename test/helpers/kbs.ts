@@ -8,6 +8,7 @@ import {
 import { initBroker } from '../../src/kbs/broker/init.js';
 import { createQuoteAppraiser } from '../../src/kbs/broker/quote-appraiser.js';
 import { startBroker, type RunningBroker } from '../../src/kbs/broker/serve.js';
+import type { RateLimits } from '../../src/kbs/broker/rate-limit.js';
 import type { SessionLimits } from '../../src/kbs/broker/sessions.js';
 
 /** A broker on 127.0.0.1 with a simulated TD whose test root it trusts. */
@@ -27,6 +28,7 @@ export interface TestBroker {
 export async function startTestBroker(
   parent: string,
   sessionLimits: Partial<SessionLimits> = {},
+  authRate: Partial<RateLimits> = {},
 ): Promise<TestBroker> {
   const sim = await createSimulatedTd(join(parent, 'sim'));
   const dir = join(parent, 'broker');
@@ -51,6 +53,7 @@ export async function startTestBroker(
       listen: `127.0.0.1:${port}`,
       appraiser,
       sessionLimits,
+      authRate,
       logDestination: pino.destination({ dest: logFile, sync: true, append: true }),
       logLevel: 'debug',
     });

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -87,5 +87,43 @@ describe('kbs, agent and simulate commands', () => {
     ]);
     expect(result.status).toBe(2);
     expect(result.stderr).toContain('https://');
+  });
+
+  it('imports a key file once and says the file stays', async () => {
+    const keyFile = join(parent, 'keyfile');
+    await writeFile(keyFile, `1;${'11'.repeat(32)}\n2;${'22'.repeat(32)}\n`, { mode: 0o600 });
+    const args = ['kbs', 'keys', 'import', 'imported', keyFile, '--dir', join(parent, 'broker')];
+    const first = await runCli(args);
+    expect(first.status).toBe(0);
+    expect(first.stdout).toContain(`${keyFile} is unchanged`);
+
+    const again = await runCli([...args, '--json']);
+    expect(again.status).toBe(2);
+    expect(JSON.parse(again.stdout).error.code).toBe('KEY_DUPLICATE');
+    const list = await runCli(['kbs', 'keys', 'list', '--dir', join(parent, 'broker'), '--json']);
+    const sets = JSON.parse(list.stdout) as { keyset: string; keys: { versions: unknown[] }[] }[];
+    const imported = sets.find((set) => set.keyset === 'imported')!;
+    expect(imported.keys.map((key) => key.versions.length)).toEqual([1, 1]);
+  });
+
+  it('warns when a broker listens beyond loopback', async () => {
+    const result = await runCli([
+      'kbs',
+      'init',
+      '--dir',
+      join(parent, 'exposed'),
+      '--listen',
+      '0.0.0.0:18444',
+      '--server-name',
+      'kbs.example',
+    ]);
+    expect(result.status).toBe(0);
+    expect(result.stderr).toContain('WARNING: the broker listens on every network interface');
+  });
+
+  it('shows the default Vault endpoint as host:port in help', async () => {
+    const help = await runCli(['agent', '--help']);
+    expect(help.stdout).toContain('(default: 127.0.0.1:8200)');
+    expect(help.stdout).not.toContain('"port"');
   });
 });

@@ -1,12 +1,11 @@
-import { createServer, type Server } from 'node:http';
 import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURE_CASES, readFixture } from '../helpers/attest.js';
 import { runCli } from '../helpers/cli.js';
 import { tdxFixture } from '../helpers/fixtures.js';
+import { F1_PATHS, startPccs, type TestPccs } from '../helpers/pccs.js';
 import { resignEvidence } from '../helpers/test-chain.js';
 
 const F1 = FIXTURE_CASES.F1;
@@ -177,21 +176,18 @@ describe('quote verify with test evidence', () => {
   it('accepts an explicitly trusted test root', async () => {
     const result = await runCli([...args(), '--trusted-root', join(evidenceDir, 'root.pem')]);
     expect(result.status).toBe(0);
-    expect(result.stdout).toContain('NOT the Intel SGX Root CA');
+    expect(result.stdout).toContain('other than the Intel SGX Root CA');
   });
 });
 
 describe('quote collateral fetch', () => {
-  let server: Server;
-  let baseUrl: string;
-  const requests: string[] = [];
+  let pccs: TestPccs;
 
   beforeAll(async () => {
-    server = await startPccs(requests);
-    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    pccs = await startPccs();
   });
   afterAll(async () => {
-    await new Promise((resolve) => server?.close(resolve));
+    await pccs?.close();
   });
 
   it('fills the cache that verify reads', async () => {
@@ -202,7 +198,7 @@ describe('quote collateral fetch', () => {
       'fetch',
       tdxFixture(F1.quote),
       '--pccs',
-      `${baseUrl}/sgx/certification/v4/`,
+      `${pccs.url}/sgx/certification/v4/`,
       '--cache',
       cache,
       '--json',
@@ -212,14 +208,7 @@ describe('quote collateral fetch', () => {
     const summary = JSON.parse(fetch.stdout);
     expect(summary).toMatchObject({ fmspc: 'b0c06f000000', ca: 'platform', tee: 'tdx' });
     expect(await readdir(cache)).toEqual(['tdx-b0c06f000000-platform.json']);
-    expect(requests).toEqual(
-      expect.arrayContaining([
-        '/tdx/certification/v4/tcb?fmspc=B0C06F000000',
-        '/tdx/certification/v4/qe/identity',
-        '/sgx/certification/v4/pckcrl?ca=platform&encoding=der',
-        '/sgx/certification/v4/rootcacrl',
-      ]),
-    );
+    expect(pccs.requests).toEqual(expect.arrayContaining(Object.values(F1_PATHS)));
 
     const verify = await runCli([
       'quote',
@@ -240,7 +229,7 @@ describe('quote collateral fetch', () => {
       'fetch',
       tdxFixture(FIXTURE_CASES.F5.quote),
       '--pccs',
-      baseUrl,
+      pccs.url,
       '--cache',
       join(workDir, 'cache-missing'),
     ]);
@@ -248,36 +237,3 @@ describe('quote collateral fetch', () => {
     expect(result.stderr).toContain('COLLATERAL_FETCH_FAILED');
   });
 });
-
-/** Starts a PCCS on 127.0.0.1 that serves F1's collateral the way Intel PCS v4 does. */
-async function startPccs(requests: string[]): Promise<Server> {
-  const bundle = JSON.parse(await readFile(tdxFixture(F1.collateral[0]!), 'utf8'));
-  const chain = (pem: string) => encodeURIComponent(pem);
-  const routes: Record<string, { body: string | Buffer; headers: Record<string, string> }> = {
-    '/tdx/certification/v4/tcb?fmspc=B0C06F000000': {
-      body: `{"tcbInfo":${bundle.tcb_info},"signature":"${bundle.tcb_info_signature}"}`,
-      headers: { 'TCB-Info-Issuer-Chain': chain(bundle.tcb_info_issuer_chain) },
-    },
-    '/tdx/certification/v4/qe/identity': {
-      body: `{"enclaveIdentity":${bundle.qe_identity},"signature":"${bundle.qe_identity_signature}"}`,
-      headers: { 'SGX-Enclave-Identity-Issuer-Chain': chain(bundle.qe_identity_issuer_chain) },
-    },
-    '/sgx/certification/v4/pckcrl?ca=platform&encoding=der': {
-      body: Buffer.from(bundle.pck_crl, 'hex'),
-      headers: { 'SGX-PCK-CRL-Issuer-Chain': chain(bundle.pck_crl_issuer_chain) },
-    },
-    // Some PCCS versions return the root CA CRL as hex text; dcap-qvl's client expects that.
-    '/sgx/certification/v4/rootcacrl': { body: bundle.root_ca_crl, headers: {} },
-  };
-  const server = createServer((request, response) => {
-    requests.push(request.url ?? '');
-    const route = routes[request.url ?? ''];
-    if (!route) {
-      response.writeHead(404).end();
-      return;
-    }
-    response.writeHead(200, route.headers).end(route.body);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return server;
-}

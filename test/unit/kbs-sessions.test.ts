@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SessionTable } from '../../src/kbs/broker/sessions.js';
 
-const limits = { nonceTtlMs: 1000, attestedTtlMs: 5000, maxSessions: 3 };
+const limits = { nonceTtlMs: 1000, attestedTtlMs: 5000, maxSessions: 3, maxPendingPerClient: 3 };
 const pubkey = { kty: 'EC', crv: 'P-256', x: 'a'.repeat(43), y: 'b'.repeat(43) } as const;
 
 function table() {
@@ -57,14 +57,57 @@ describe('session table', () => {
     );
   });
 
-  it('limits open sessions and frees expired ones', () => {
+  it('evicts the oldest unattested session when full', () => {
+    const { sessions } = table();
+    const first = sessions.create('a');
+    sessions.create('b');
+    sessions.create('c');
+    expect(() => sessions.create('d')).not.toThrow();
+    expect(sessions.size).toBe(3);
+    expect(sessions.find(first.id)).toBeUndefined();
+    expect(sessions.endOf(first.id)).toBe('evicted');
+  });
+
+  it('never evicts an attested session', () => {
     const { sessions, advance } = table();
-    for (let i = 0; i < 3; i++) sessions.create();
-    expect(() => sessions.create()).toThrow(
-      expect.objectContaining({ code: 'SESSIONS_EXHAUSTED' }),
+    for (const client of ['a', 'b', 'c']) {
+      const { session } = sessions.create(client);
+      sessions.spendNonce(session, session.nonce);
+      sessions.markAttested(session, pubkey, {});
+      advance(1000);
+    }
+    // The first attested session expires 5 s after it was made, 2 s from now.
+    expect(() => sessions.create('d')).toThrow(
+      expect.objectContaining({ code: 'SESSIONS_EXHAUSTED', retryAfterSeconds: 2 }),
     );
-    advance(2001);
-    expect(() => sessions.create()).not.toThrow();
+  });
+
+  it('evicts a client’s own oldest session beyond its share', () => {
+    let now = 0;
+    const sessions = new SessionTable(
+      { ...limits, maxSessions: 10, maxPendingPerClient: 2 },
+      () => now,
+    );
+    const other = sessions.create('other');
+    const first = sessions.create('flood');
+    sessions.create('flood');
+    sessions.create('flood');
+    now += 1;
+    expect(sessions.find(first.id)).toBeUndefined();
+    expect(sessions.find(other.id)).toBe(other.session);
+    expect(sessions.size).toBe(3);
+  });
+
+  it('drops an unattested session when its nonce expires', () => {
+    const { sessions, advance } = table();
+    const { id } = sessions.create();
+    advance(1001);
+    sessions.sweep();
+    expect(sessions.size).toBe(0);
+    expect(sessions.find(id)).toBeUndefined();
+    expect(sessions.endOf(id)).toBe('nonce-expired');
+    advance(1001);
+    expect(sessions.endOf(id)).toBeUndefined();
   });
 
   it('expires an attested session', () => {

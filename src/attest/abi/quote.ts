@@ -101,7 +101,8 @@ function readHeaderTypes(reader: QuoteReader) {
     throw unsupported(
       'QUOTE_UNSUPPORTED_VERSION',
       'version',
-      `quote version ${version} is not supported; versions 3 (SGX), 4 and 5 are`,
+      `quote version ${version} at offset ${QUOTE_HEADER.version.offset} is not supported; ` +
+        'the supported versions are 3 (SGX), 4 (TDX) and 5 (TDX)',
     );
   }
   const attestationKeyType = reader.u16(
@@ -112,7 +113,9 @@ function readHeaderTypes(reader: QuoteReader) {
     throw unsupported(
       'QUOTE_UNSUPPORTED_KEY_TYPE',
       'attestationKeyType',
-      `attestation key type ${attestationKeyType} is not supported; only 2 (ECDSA P-256) is`,
+      `attestation key type ${attestationKeyType} at offset ` +
+        `${QUOTE_HEADER.attestationKeyType.offset} is not supported; the only ` +
+        'supported type is 2 (ECDSA P-256)',
     );
   }
   const teeType = reader.u32(QUOTE_HEADER.teeType.offset, 'header.teeType');
@@ -120,7 +123,8 @@ function readHeaderTypes(reader: QuoteReader) {
     throw unsupported(
       'QUOTE_UNSUPPORTED_TEE_TYPE',
       'teeType',
-      `TEE type 0x${teeType.toString(16)} is unknown; 0x0 (SGX) and 0x81 (TDX) are defined`,
+      `TEE type 0x${teeType.toString(16)} at offset ${QUOTE_HEADER.teeType.offset} is ` +
+        'unknown; the defined types are 0x0 (SGX) and 0x81 (TDX)',
     );
   }
   if (version === QUOTE_VERSION.sgx && teeType !== TEE_TYPE.sgx) {
@@ -164,21 +168,24 @@ function locateBody(reader: QuoteReader, header: QuoteHeader): BodyLocation {
   if (!expected) {
     throw new QuoteFormatError(
       'QUOTE_BODY_INVALID',
-      `body type ${bodyType} is unknown; 1 (SGX), 2 (TD report 1.0) and 3 (TD report 1.5) are`,
+      `body type ${bodyType} at offset ${typeOffset} is unknown; the known types are 1 (SGX ` +
+        'enclave report), 2 (TD report 1.0) and 3 (TD report 1.5)',
       { field: 'bodyDescriptor.bodyType', offset: typeOffset },
     );
   }
   if (bodySize !== expected.size) {
     throw new QuoteFormatError(
       'QUOTE_BODY_INVALID',
-      `body size ${bodySize} does not match body type ${bodyType}, which is ${expected.size} bytes`,
+      `body size ${bodySize} at offset ${sizeOffset} does not match body type ${bodyType}, ` +
+        `which is ${expected.size} bytes`,
       { field: 'bodyDescriptor.bodySize', offset: sizeOffset },
     );
   }
   if (expected.teeType !== header.teeType) {
     throw new QuoteFormatError(
       'QUOTE_BODY_INVALID',
-      `body type ${bodyType} does not match TEE type 0x${header.teeType.toString(16)}`,
+      `body type ${bodyType} at offset ${typeOffset} does not match TEE type ` +
+        `0x${header.teeType.toString(16)}`,
       { field: 'bodyDescriptor.bodyType', offset: typeOffset },
     );
   }

@@ -6,7 +6,7 @@ import { createCollateral, mergeCollateral, type Collateral } from '../verify/co
 import { parseJsonObject } from '../verify/json-fields.js';
 import { quotePlatform } from '../verify/platform.js';
 import { collateralFromBundle, isBundle } from './bundle.js';
-import { cacheFileName } from './cache.js';
+import { cacheFileName, isCacheFileName } from './cache.js';
 
 // Collateral files are kilobytes; anything this large is not collateral.
 const MAX_FILE_SIZE = 16 * 1024 * 1024;
@@ -53,6 +53,21 @@ async function loadDirectory(directory: string, quote: Quote | undefined): Promi
     const platform = quotePlatform(quote);
     const cached = platform && cacheFileName(quote.header.tee, platform.fmspc, platform.caType);
     if (cached && names.includes(cached)) return loadFile(join(directory, cached));
+    // A cache directory holds only per-platform bundles, so the other files cannot serve the
+    // quote: say that its bundle is missing rather than verify against another platform's.
+    if (names.length > 0 && names.every((name) => isCacheFileName(name))) {
+      const what = platform
+        ? `${quote.header.tee} FMSPC ${platform.fmspc} (${platform.caType} CA)`
+        : 'the platform of this quote';
+      throw new CollateralError(
+        'COLLATERAL_NOT_FOUND',
+        `the collateral cache ${directory} has no bundle for ${what}`,
+        {
+          source: directory,
+          hint: 'fetch it with: mariadb-tdx quote collateral fetch --pccs URL QUOTE',
+        },
+      );
+    }
   }
   if (names.length === 0) {
     throw new CollateralError(

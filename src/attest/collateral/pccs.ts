@@ -1,12 +1,13 @@
 import type { Quote } from '../abi/types.js';
 import { CollateralError } from '../errors.js';
 import type { Collateral } from '../verify/collateral.js';
+import { getDocument, type Fetched, type FetchFunction } from './http.js';
+import { checkAgainstRequest, fromService, parseResponses } from './pccs-checks.js';
 import { quotePlatform, type QuotePlatform } from '../verify/platform.js';
 import { splitSignedJson } from '../verify/signed-json.js';
-import { collateralFromBundle, type CollateralBundle } from './bundle.js';
+import type { CollateralBundle } from './bundle.js';
 
-/** Fetch function with the standard signature; tests and callers may inject their own. */
-export type FetchFunction = (url: string, init?: RequestInit) => Promise<Response>;
+export type { FetchFunction } from './http.js';
 
 export interface FetchCollateralOptions {
   /** Base URL of a PCCS or of Intel PCS, such as https://pccs.example:8081. */
@@ -18,7 +19,10 @@ export interface FetchCollateralOptions {
   /** URL of the Intel SGX Root CA CRL. Default: the service's `rootcacrl` endpoint. */
   readonly rootCaCrlUrl?: string;
   readonly fetch?: FetchFunction;
+  /** Time for one request, headers and body; default DEFAULT_FETCH_TIMEOUT_MS (30 s). */
   readonly timeoutMs?: number;
+  /** Largest body of one document; default MAX_COLLATERAL_RESPONSE_BYTES (4 MiB). */
+  readonly maxResponseBytes?: number;
   /** Called before each request with a short description, for progress output. */
   readonly onStep?: (step: string) => void;
 }
@@ -41,8 +45,9 @@ const ISSUER_CHAIN_HEADERS = {
 /**
  * Downloads the collateral for a quote's platform from a PCCS or PCS v4 API: TCB Info for its
  * FMSPC, the QE identity, the PCK CRL of its CA and the Root CA CRL. The issuer chains come from
- * the response headers. Each response is parsed before it is returned, but nothing is trusted
- * until `verifyQuote` checks it.
+ * the response headers. Each response is parsed and compared with the request (TEE, FMSPC, QE,
+ * CA, evaluation data number) before it is returned, but nothing is trusted until `verifyQuote`
+ * checks its signatures.
  */
 export async function fetchCollateral(options: FetchCollateralOptions): Promise<FetchedCollateral> {
   const platform = quotePlatform(options.quote);
@@ -56,9 +61,16 @@ export async function fetchCollateral(options: FetchCollateralOptions): Promise<
   const tee = options.quote.header.tee === 'TDX' ? 'tdx' : 'sgx';
   const responses = await fetchDocuments(options, base, tee, platform);
   const bundle = bundleFromResponses(responses);
+  const parsed = parseResponses(bundle, responses);
+  checkAgainstRequest(parsed, responses, {
+    tee,
+    fmspc: platform.fmspc,
+    ca: platform.caType,
+    tcbEvaluationDataNumber: options.tcbEvaluationDataNumber,
+  });
   return {
     bundle,
-    collateral: collateralFromBundle(bundle, base),
+    collateral: parsed.collateral,
     fmspc: platform.fmspc,
     ca: platform.caType,
     tee,
@@ -66,7 +78,7 @@ export async function fetchCollateral(options: FetchCollateralOptions): Promise<
   };
 }
 
-interface Responses {
+export interface Responses {
   readonly tcbInfo: Fetched;
   readonly qeIdentity: Fetched;
   readonly pckCrl: Fetched;
@@ -84,7 +96,15 @@ async function fetchDocuments(
     const query = new URLSearchParams(parameters).toString();
     return `${base}/${path}${query ? `?${query}` : ''}`;
   };
-  const get = requester(options);
+  const limits = {
+    fetch: options.fetch,
+    timeoutMs: options.timeoutMs,
+    maxBytes: options.maxResponseBytes,
+  };
+  const get = (target: string, what: string) => {
+    options.onStep?.(`fetching ${what} from ${target}`);
+    return getDocument(target, what, limits);
+  };
   const fmspc = platform.fmspc.toUpperCase();
   const crlQuery = { ca: platform.caType, encoding: 'der' };
   return {
@@ -102,8 +122,16 @@ async function fetchDocuments(
 function bundleFromResponses(responses: Responses): CollateralBundle {
   const { tcbInfo, qeIdentity, pckCrl, rootCrl } = responses;
   const decode = (response: Fetched) => new TextDecoder().decode(response.body);
-  const tcbSigned = splitSignedJson(decode(tcbInfo), 'tcbInfo', tcbInfo.url);
-  const qeSigned = splitSignedJson(decode(qeIdentity), 'enclaveIdentity', qeIdentity.url);
+  const tcbSigned = fromService(tcbInfo, () =>
+    splitSignedJson(decode(tcbInfo), 'tcbInfo', `the TCB Info from ${tcbInfo.url}`),
+  );
+  const qeSigned = fromService(qeIdentity, () =>
+    splitSignedJson(
+      decode(qeIdentity),
+      'enclaveIdentity',
+      `the QE identity from ${qeIdentity.url}`,
+    ),
+  );
   return {
     tcb_info: tcbSigned.text,
     tcb_info_signature: Buffer.from(tcbSigned.signature).toString('hex'),
@@ -138,48 +166,6 @@ function evaluationParameters(options: FetchCollateralOptions): Record<string, s
     parameters.tcbEvaluationDataNumber = String(options.tcbEvaluationDataNumber);
   }
   return parameters;
-}
-
-interface Fetched {
-  readonly url: string;
-  readonly body: Uint8Array;
-  readonly headers: Headers;
-}
-
-function requester(options: FetchCollateralOptions) {
-  const fetchFunction = options.fetch ?? globalThis.fetch;
-  const timeoutMs = options.timeoutMs ?? 30_000;
-  return async (url: string, what: string): Promise<Fetched> => {
-    options.onStep?.(`fetching ${what} from ${url}`);
-    let response: Response;
-    try {
-      response = await fetchFunction(url, { signal: AbortSignal.timeout(timeoutMs) });
-    } catch (error) {
-      throw new CollateralError(
-        'COLLATERAL_FETCH_FAILED',
-        `fetching ${what} from ${url} failed: ${(error as Error).message}`,
-        {
-          source: url,
-          cause: error,
-          hint: 'check the --pccs URL and that the service is reachable',
-        },
-      );
-    }
-    if (!response.ok) {
-      throw new CollateralError(
-        'COLLATERAL_FETCH_FAILED',
-        `${url} answered HTTP ${response.status} for ${what}`,
-        {
-          source: url,
-          hint:
-            response.status === 404
-              ? 'the service has no such collateral; check the FMSPC and URL'
-              : undefined,
-        },
-      );
-    }
-    return { url, body: new Uint8Array(await response.arrayBuffer()), headers: response.headers };
-  };
 }
 
 function issuerChain(response: Fetched, names: readonly string[]): string {

@@ -79,52 +79,54 @@ function tcbFindings(verification: QuoteVerification, policy: Policy): PolicyFin
   return findings;
 }
 
+// Rule name, policy key, field name as Intel's documents write it, and the field's bytes.
 const MEASUREMENTS = [
-  ['mrtd', 'mrTd', (body: TdReport) => body.mrTd],
-  ['rtmr0', 'rtmr0', (body: TdReport) => body.rtmrs[0]],
-  ['rtmr1', 'rtmr1', (body: TdReport) => body.rtmrs[1]],
-  ['rtmr2', 'rtmr2', (body: TdReport) => body.rtmrs[2]],
-  ['rtmr3', 'rtmr3', (body: TdReport) => body.rtmrs[3]],
-  ['mrconfigid', 'mrConfigId', (body: TdReport) => body.mrConfigId],
-  ['mrowner', 'mrOwner', (body: TdReport) => body.mrOwner],
-  ['mrownerconfig', 'mrOwnerConfig', (body: TdReport) => body.mrOwnerConfig],
-  ['mrseam', 'mrSeam', (body: TdReport) => body.mrSeam],
-  ['xfam', 'xfam', (body: TdReport) => body.xfam],
-  ['report-data', 'reportData', (body: TdReport) => body.reportData],
+  ['mrtd', 'mrTd', 'MRTD', (body: TdReport) => body.mrTd],
+  ['rtmr0', 'rtmr0', 'RTMR0', (body: TdReport) => body.rtmrs[0]],
+  ['rtmr1', 'rtmr1', 'RTMR1', (body: TdReport) => body.rtmrs[1]],
+  ['rtmr2', 'rtmr2', 'RTMR2', (body: TdReport) => body.rtmrs[2]],
+  ['rtmr3', 'rtmr3', 'RTMR3', (body: TdReport) => body.rtmrs[3]],
+  ['mrconfigid', 'mrConfigId', 'MRCONFIGID', (body: TdReport) => body.mrConfigId],
+  ['mrowner', 'mrOwner', 'MROWNER', (body: TdReport) => body.mrOwner],
+  ['mrownerconfig', 'mrOwnerConfig', 'MROWNERCONFIG', (body: TdReport) => body.mrOwnerConfig],
+  ['mrseam', 'mrSeam', 'MRSEAM', (body: TdReport) => body.mrSeam],
+  ['xfam', 'xfam', 'XFAM', (body: TdReport) => body.xfam],
+  ['report-data', 'reportData', 'REPORTDATA', (body: TdReport) => body.reportData],
 ] as const;
 
 function tdFindings(body: TdReport, policy: Policy): PolicyFinding[] {
   const findings: PolicyFinding[] = [];
-  for (const [rule, key, read] of MEASUREMENTS) {
+  for (const [rule, key, field, read] of MEASUREMENTS) {
     const expected = policy[key];
     if (!expected) continue;
     const observed = toHex(read(body));
+    const passed = expected.includes(observed);
     findings.push(
-      finding(
-        rule,
-        expected.includes(observed),
-        observed,
-        expected.join(' | '),
-        `${rule} of the TD`,
-      ),
+      finding(rule, passed, observed, expected.join(' | '), matchMessage(field, passed, expected)),
     );
   }
 
   if (policy.mrServiceTd && body.mrServiceTd) {
     const observed = toHex(body.mrServiceTd);
+    const passed = policy.mrServiceTd.includes(observed);
+    const message =
+      passed && /^0+$/.test(observed)
+        ? 'no service TD is bound (MRSERVICETD is all zero)'
+        : matchMessage('MRSERVICETD', passed, policy.mrServiceTd);
     findings.push(
-      finding(
-        'mrservicetd',
-        policy.mrServiceTd.includes(observed),
-        observed,
-        policy.mrServiceTd.join(' | '),
-        'service TD bound to the TD (all zero: none)',
-      ),
+      finding('mrservicetd', passed, observed, policy.mrServiceTd.join(' | '), message),
     );
   }
   findings.push(...attributeFindings(body.tdAttributes, policy));
   if (policy.minTeeTcbSvn) findings.push(teeTcbSvnFinding(body.teeTcbSvn, policy.minTeeTcbSvn));
   return findings;
+}
+
+function matchMessage(field: string, passed: boolean, expected: readonly string[]): string {
+  if (expected.length === 1) {
+    return `${field} ${passed ? 'matches' : 'differs from'} the expected value`;
+  }
+  return `${field} ${passed ? 'matches one' : 'matches none'} of the ${expected.length} accepted values`;
 }
 
 function attributeFindings(tdAttributes: Uint8Array, policy: Policy): PolicyFinding[] {
@@ -169,9 +171,11 @@ function teeTcbSvnFinding(teeTcbSvn: Uint8Array, minimum: string): PolicyFinding
     low.length === 0,
     toHex(teeTcbSvn),
     `each byte >= ${minimum}`,
-    low.length
-      ? `TEE_TCB_SVN bytes ${low.join(', ')} are below the minimum`
-      : 'TEE_TCB_SVN is high enough',
+    low.length === 0
+      ? 'TEE_TCB_SVN is high enough'
+      : low.length === 1
+        ? `TEE_TCB_SVN byte ${low[0]} is below the minimum`
+        : `TEE_TCB_SVN bytes ${low.join(', ')} are below the minimum`,
   );
 }
 

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
+import { YAMLParseError, parse as parseYaml } from 'yaml';
 import { TD_ATTRIBUTE_NAMES, type TdAttributeName } from '../abi/td-attributes.js';
 import { PolicyError } from '../errors.js';
+import { closestName } from './suggest.js';
 import type { TcbStatus } from '../verify/tcb-status.js';
 import { DEFAULT_POLICY, TCB_STATUSES, type Policy, type TdAttributeRule } from './types.js';
 
@@ -45,11 +46,39 @@ export async function loadPolicy(path: string): Promise<Policy> {
   try {
     value = parseYaml(text);
   } catch (error) {
-    throw new PolicyError('POLICY_INVALID', `policy file ${path} is not valid JSON or YAML`, {
+    throw syntaxError(error, text, path);
+  }
+  return parsePolicy(value, path);
+}
+
+/** Names the line and column of a JSON or YAML syntax error, and a key that appears twice. */
+function syntaxError(error: unknown, text: string, path: string): PolicyError {
+  if (!(error instanceof YAMLParseError) || !error.linePos) {
+    return new PolicyError('POLICY_INVALID', `policy file ${path} is not valid JSON or YAML`, {
       cause: error,
     });
   }
-  return parsePolicy(value, path);
+  const { line, col } = error.linePos[0];
+  const where = `line ${line}, column ${col}`;
+  if (error.code === 'DUPLICATE_KEY') {
+    const source = text.split(/\r?\n/)[line - 1] ?? '';
+    const key = /^\s*["']?([^"':]+)/.exec(source.slice(col - 1))?.[1]?.trim();
+    return new PolicyError(
+      'POLICY_INVALID',
+      `policy file ${path} sets ${key ? `"${key}"` : 'a key'} twice (${where})`,
+      { cause: error, hint: 'keep one of the two values' },
+    );
+  }
+  // yaml's message repeats the position and quotes the source; its first clause is the reason.
+  const reason = error.message.split(' at line ')[0]!.split('\n')[0]!;
+  return new PolicyError(
+    'POLICY_INVALID',
+    `policy file ${path} has a syntax error at ${where}: ${reason}`,
+    {
+      cause: error,
+      hint: 'policy files are JSON or YAML',
+    },
+  );
 }
 
 /**
@@ -64,10 +93,9 @@ export function parsePolicy(value: unknown, source = 'policy'): Policy {
   }
 
   const input = value as Record<string, unknown>;
+  const ruleNames = [...Object.keys(MEASUREMENT_SIZES), ...OTHER_KEYS];
   for (const key of Object.keys(input)) {
-    if (!(key in MEASUREMENT_SIZES) && !(OTHER_KEYS as readonly string[]).includes(key)) {
-      problem(key, 'is not a policy rule');
-    }
+    if (!ruleNames.includes(key)) problem(key, unknownName('a policy rule', key, ruleNames));
   }
 
   const measurements: Partial<Record<MeasurementKey, string[]>> = {};
@@ -94,6 +122,11 @@ export function parsePolicy(value: unknown, source = 'policy'): Policy {
 
 type Problem = (path: string, reason: string) => void;
 
+function unknownName(kind: string, name: string, known: readonly string[]): string {
+  const suggestion = closestName(name, known);
+  return `is not ${kind}${suggestion ? `; did you mean ${suggestion}?` : ''}`;
+}
+
 function hexList(value: unknown, key: string, size: number, problem: Problem): string[] {
   const list = Array.isArray(value) ? value : [value];
   if (list.length === 0) problem(key, 'must list at least one value');
@@ -115,8 +148,14 @@ function statuses(value: unknown, problem: Problem): TcbStatus[] {
   }
   return value.filter((item, index): item is TcbStatus => {
     const known = (TCB_STATUSES as readonly unknown[]).includes(item);
-    if (!known)
-      problem(`acceptedTcbStatuses[${index}]`, `must be one of ${TCB_STATUSES.join(', ')}`);
+    if (!known) {
+      const suggestion = typeof item === 'string' ? closestName(item, TCB_STATUSES) : undefined;
+      const reason = `must be one of ${TCB_STATUSES.join(', ')}`;
+      problem(
+        `acceptedTcbStatuses[${index}]`,
+        suggestion ? `${reason} (did you mean ${suggestion}?)` : reason,
+      );
+    }
     return known;
   });
 }
@@ -131,7 +170,9 @@ function tdAttributes(value: unknown, problem: Problem): Policy['tdAttributes'] 
 
   const input = value as Record<string, unknown>;
   for (const key of Object.keys(input)) {
-    if (key !== 'required' && key !== 'forbidden') problem(`tdAttributes.${key}`, 'is not a rule');
+    if (key !== 'required' && key !== 'forbidden') {
+      problem(`tdAttributes.${key}`, unknownName('a rule', key, ['required', 'forbidden']));
+    }
   }
   const names = (key: 'required' | 'forbidden', allowed: readonly string[]) => {
     const list = input[key];
@@ -142,7 +183,14 @@ function tdAttributes(value: unknown, problem: Problem): Policy['tdAttributes'] 
     }
     return list.filter((name, index) => {
       const ok = typeof name === 'string' && allowed.includes(name);
-      if (!ok) problem(`tdAttributes.${key}[${index}]`, `must be one of ${allowed.join(', ')}`);
+      if (!ok) {
+        const suggestion = typeof name === 'string' ? closestName(name, allowed) : undefined;
+        const reason = `must be one of ${allowed.join(', ')}`;
+        problem(
+          `tdAttributes.${key}[${index}]`,
+          suggestion ? `${reason} (did you mean ${suggestion}?)` : reason,
+        );
+      }
       return ok;
     });
   };

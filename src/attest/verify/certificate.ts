@@ -10,6 +10,7 @@ import {
   readChildren,
   readSingle,
 } from './der.js';
+import { windowState, type WindowState } from './time.js';
 
 /**
  * An X.509 certificate: node's X509Certificate for signatures and keys, plus the fields node does
@@ -115,13 +116,8 @@ function commonName(distinguishedName: string): string {
 }
 
 /** Tells whether `time` lies inside the certificate's validity period, both ends included. */
-export function validAt(
-  certificate: Certificate,
-  time: Date,
-): 'valid' | 'expired' | 'not-yet-valid' {
-  if (time.getTime() < certificate.notBefore.getTime()) return 'not-yet-valid';
-  if (time.getTime() > certificate.notAfter.getTime()) return 'expired';
-  return 'valid';
+export function validAt(certificate: Certificate, time: Date): WindowState {
+  return windowState(time, certificate.notBefore, certificate.notAfter);
 }
 
 /** True when the DER names are byte-identical, which is how Intel's verifier compares issuers. */

@@ -2,6 +2,7 @@ import { toHex } from '../abi/describe.js';
 import type { Quote } from '../abi/types.js';
 import type { StepId, StepResult, ValidityWindow, VerifyContext } from './context.js';
 import type { VerificationFailureCode } from './failure.js';
+import { hasSimulatedPckChain, isSimulatedCertificate } from './simulated.js';
 import type { TcbEvaluation } from './tcb-status.js';
 
 /** Platform facts from the verified PCK certificate. */
@@ -30,6 +31,11 @@ export interface QuoteVerification {
     { step: StepId; code: VerificationFailureCode; message: string; hint?: string } | undefined;
   /** SHA-256 of the trusted root the PCK chain ends at. */
   readonly trustedRoot: string | undefined;
+  /**
+   * True when the quote's PCK chain comes from the TD simulator (a SIMULATED test root), not
+   * from Intel, whether or not it verified. Reports must then say SIMULATED.
+   */
+  readonly simulated: boolean;
   readonly platform: PlatformFacts | undefined;
   /** Present once the TCB status was computed, also when it is Revoked. */
   readonly tcb: TcbEvaluation | undefined;
@@ -67,6 +73,7 @@ export function buildResult(
       ...(failed.hint === undefined ? {} : { hint: failed.hint }),
     },
     trustedRoot: context.pck?.path.at(-1)?.fingerprint,
+    simulated: isSimulatedEvidence(context),
     platform: extension && {
       fmspc: toHex(extension.fmspc),
       pceId: toHex(extension.pceId),
@@ -99,4 +106,11 @@ function collateralFacts(context: VerifyContext): CollateralFacts {
     qeIdentityEvaluationDataNumber: context.qeIdentity?.body.tcbEvaluationDataNumber,
     tcbInfoFmspc: context.tcbInfo?.body.fmspc,
   };
+}
+
+function isSimulatedEvidence(context: VerifyContext): boolean {
+  const root = context.pck?.path.at(-1);
+  return (
+    hasSimulatedPckChain(context.quote) || (root !== undefined && isSimulatedCertificate(root))
+  );
 }

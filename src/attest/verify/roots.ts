@@ -35,6 +35,11 @@ export const INTEL_SGX_ROOT_CA_FINGERPRINT =
 /** A trusted root as PEM text (one certificate) or DER bytes. */
 export type TrustedRootInput = string | Uint8Array;
 
+/** True when `certificate` is the pinned Intel SGX Root CA, compared by SHA-256 of the DER. */
+export function isIntelRoot(certificate: Certificate): boolean {
+  return certificate.fingerprint === INTEL_SGX_ROOT_CA_FINGERPRINT;
+}
+
 /** Returns the roots trusted when the caller names none: the pinned Intel SGX Root CA only. */
 export function defaultTrustedRoots(): Certificate[] {
   const [root] = loadTrustedRoots([INTEL_SGX_ROOT_CA_PEM]);
@@ -46,16 +51,20 @@ export function defaultTrustedRoots(): Certificate[] {
 
 /**
  * Parses trusted root certificates; each must be a self-signed CA. Chains are then accepted only
- * when they end at one of these exact certificates (compared by SHA-256 of the DER).
+ * when they end at one of these exact certificates (compared by SHA-256 of the DER). `sources`
+ * names each input in errors, such as its file name; default "trusted root N".
  */
-export function loadTrustedRoots(inputs: readonly TrustedRootInput[]): Certificate[] {
+export function loadTrustedRoots(
+  inputs: readonly TrustedRootInput[],
+  sources: readonly string[] = [],
+): Certificate[] {
   if (inputs.length === 0) {
     throw new CollateralError('TRUST_ANCHOR_INVALID', 'the list of trusted roots is empty', {
       hint: 'omit the option to trust the Intel SGX Root CA',
     });
   }
   return inputs.flatMap((input, index) => {
-    const source = `trusted root ${index + 1}`;
+    const source = sources[index] ?? `trusted root ${index + 1}`;
     const ders = typeof input === 'string' ? splitPemCertificates(input) : [input];
     if (typeof ders === 'string') {
       throw new CollateralError('TRUST_ANCHOR_INVALID', `${source} ${ders}`, { source });
@@ -73,10 +82,11 @@ function parseRoot(der: Uint8Array, source: string): Certificate {
     root = parseCertificate(der);
   } catch (error) {
     if (!(error instanceof DerError)) throw error;
-    throw new CollateralError('TRUST_ANCHOR_INVALID', `${source} is not a valid certificate`, {
-      source,
-      cause: error,
-    });
+    throw new CollateralError(
+      'TRUST_ANCHOR_INVALID',
+      `${source} is not a valid certificate: ${error.message}`,
+      { source, cause: error, hint: 'pass the root CA certificate as PEM or DER' },
+    );
   }
   if (checkedRoots.has(root)) return root;
   if (!root.x509.ca || !root.x509.checkIssued(root.x509) || !root.x509.verify(root.publicKey)) {

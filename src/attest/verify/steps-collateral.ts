@@ -8,6 +8,7 @@ import { FETCH_COLLATERAL_HINT, fail } from './failure.js';
 import { checkSignature } from './signature-cache.js';
 import { expectNotRevoked, rootCrlFor } from './steps-crl.js';
 import { recordCertificate } from './steps-pck.js';
+import { windowState } from './time.js';
 
 /**
  * TCB Info for the quote's TEE and the PCK certificate's FMSPC, signed through the TCB signing
@@ -21,11 +22,13 @@ export function verifyTcbInfo(context: VerifyContext): StepDetails {
   if (available.length === 0)
     fail('COLLATERAL_MISSING', 'the collateral has no TCB Info', FETCH_COLLATERAL_HINT);
 
+  // TCB Info for another FMSPC or TEE is collateral for another platform: for this quote it is
+  // missing, which makes the input unusable rather than the quote bad.
   const document = available.find((item) => item.body.id === tee && item.body.fmspc === fmspc);
   if (!document) {
     const present = available.map((item) => `${item.body.id} ${item.body.fmspc}`).join(', ');
     fail(
-      'TCB_INFO_MISMATCH',
+      'COLLATERAL_MISSING',
       `the collateral has no ${tee} TCB Info for FMSPC ${fmspc} (it has: ${present})`,
       FETCH_COLLATERAL_HINT,
     );
@@ -61,8 +64,10 @@ export function verifyQeIdentity(context: VerifyContext): StepDetails {
   if (!document) {
     const present = available.map((item) => item.body.id).join(', ');
     fail(
-      'QE_IDENTITY_MISMATCH',
-      `the collateral has no ${expectedId} identity (it has: ${present})`,
+      'COLLATERAL_MISSING',
+      `the collateral has no ${expectedId} identity for this ${context.quote.header.tee} quote ` +
+        `(it has: ${present})`,
+      FETCH_COLLATERAL_HINT,
     );
   }
   verifySignedDocument(context, document, 'QE identity');
@@ -102,10 +107,11 @@ function verifySignedDocument(
   }
 
   const { issueDate, nextUpdate } = document.body;
-  if (context.now.getTime() < issueDate.getTime()) {
+  const state = windowState(context.now, issueDate, nextUpdate);
+  if (state === 'not-yet-valid') {
     fail('COLLATERAL_NOT_YET_VALID', `the ${name} is valid only from ${issueDate.toISOString()}`);
   }
-  if (context.now.getTime() > nextUpdate.getTime()) {
+  if (state === 'expired') {
     fail(
       'COLLATERAL_EXPIRED',
       `the ${name} expired at ${nextUpdate.toISOString()}`,

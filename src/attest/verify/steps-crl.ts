@@ -2,6 +2,7 @@ import { sameName, type Certificate } from './certificate.js';
 import type { StepDetails, VerifyContext } from './context.js';
 import { crlSignedBy, type Crl } from './crl.js';
 import { FETCH_COLLATERAL_HINT, fail } from './failure.js';
+import { windowState } from './time.js';
 
 /** The Root CA CRL must be signed by the root and current, and revoke no CA in the PCK chain. */
 export function verifyRootCrl(context: VerifyContext): StepDetails {
@@ -70,14 +71,14 @@ function checkCrl(context: VerifyContext, crl: Crl, issuer: Certificate, name: s
       `the ${name} (${crl.source}) is not signed by "${issuer.subjectCn}"`,
     );
   }
-  const now = context.now.getTime();
-  if (now < crl.thisUpdate.getTime()) {
+  const state = windowState(context.now, crl.thisUpdate, crl.nextUpdate);
+  if (state === 'not-yet-valid') {
     fail(
       'COLLATERAL_NOT_YET_VALID',
       `the ${name} is valid only from ${crl.thisUpdate.toISOString()}`,
     );
   }
-  if (now > crl.nextUpdate.getTime()) {
+  if (state === 'expired') {
     fail(
       'COLLATERAL_EXPIRED',
       `the ${name} expired at ${crl.nextUpdate.toISOString()}`,

@@ -17,6 +17,7 @@ import {
 } from './steps-report.js';
 import { buildResult, type QuoteVerification } from './result.js';
 import { evaluateTcb } from './tcb-status.js';
+import { requireValidTime } from './time.js';
 
 export type { CollateralFacts, PlatformFacts, QuoteVerification } from './result.js';
 
@@ -101,8 +102,9 @@ const STEPS: readonly StepDefinition[] = [
 
 /**
  * Verifies a DCAP quote offline against collateral, following the order of Intel's Quote
- * Verification Library. Input that cannot be parsed throws QuoteFormatError. Every other failure
- * is recorded in the returned steps, and `ok` is true only when all of them passed.
+ * Verification Library. Input that cannot be parsed throws QuoteFormatError, and an invalid
+ * `now` throws ConfigError INVALID_OPTION. Every other failure is recorded in the returned
+ * steps, and `ok` is true only when all of them passed.
  *
  * @example
  * const collateral = await loadCollateral(['collateral.json']);
@@ -114,12 +116,14 @@ export function verifyQuote(
   collateral: Collateral,
   options: VerifyQuoteOptions = {},
 ): QuoteVerification {
+  const now = options.now ?? new Date();
+  requireValidTime(now, 'the verification time');
   const parsed = quote instanceof Uint8Array ? parseQuote(quote) : quote;
   const roots = options.trustedRoots ? loadTrustedRoots(options.trustedRoots) : intelRoots();
   const context: VerifyContext = {
     quote: parsed,
     collateral,
-    now: options.now ?? new Date(),
+    now,
     roots,
     cacheSignatures: options.cacheSignatures ?? true,
     windows: [],

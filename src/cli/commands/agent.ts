@@ -10,6 +10,9 @@ import { createStepReporter, printJson, println } from '../output.js';
 /** Default RAM-backed directory of a standalone agent. */
 const DEFAULT_RAM_DIR = '/dev/shm/mariadb-tdx-agent';
 
+/** Vault's own default port, so a my.cnf written for Vault needs no change. */
+const DEFAULT_VAULT_LISTEN = '127.0.0.1:8200';
+
 function parseKeyIds(value: string): number[] {
   const ids = value.split(',').map((part) => Number(part.trim()));
   if (ids.length === 0 || ids.some((id) => !Number.isInteger(id) || id < 1 || id > 0xffffffff)) {
@@ -22,7 +25,9 @@ function parseLoopback(value: string): { host: string; port: number } {
   const match = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\]|localhost):(\d{1,5})$/.exec(value);
   const port = Number(match?.[2]);
   if (!match || port > 65535) {
-    throw new InvalidArgumentError('expected a loopback host:port such as 127.0.0.1:8200');
+    throw new InvalidArgumentError(
+      'expected a loopback host:port such as 127.0.0.1:8200, with a port from 0 to 65535',
+    );
   }
   return { host: match[1] === '[::1]' ? '::1' : match[1]!, port };
 }
@@ -57,10 +62,14 @@ export function agentCommand() {
       '--key-checks <file>',
       'check-value record of the database; released keys must match it',
     )
-    .option('--vault-listen <host:port>', 'loopback address of the Vault endpoint', parseLoopback, {
-      host: '127.0.0.1',
-      port: 8200,
-    })
+    .addOption(
+      new Option(
+        '--vault-listen <host:port>',
+        'loopback address of the Vault endpoint; port 0 picks a free port',
+      )
+        .argParser(parseLoopback)
+        .default(parseLoopback(DEFAULT_VAULT_LISTEN), DEFAULT_VAULT_LISTEN),
+    )
     .option('--token-stdin', 'read the Vault token from standard input instead of generating one')
     .option(
       '--refresh <seconds>',
@@ -107,7 +116,7 @@ async function runAgent(options: AgentCliOptions) {
 async function serveUntilSignal(options: AgentCliOptions, common: AgentOptions) {
   const { serveVault } = await import('../../kbs/agent/run.js');
   const { createServiceLogger } = await import('../../kbs/broker/logging.js');
-  const logger = createServiceLogger(undefined, 'info').child({ component: 'agent' });
+  const logger = createServiceLogger(undefined, 'info', 'mariadb-tdx-agent');
   const token = options.tokenStdin ? await readToken() : undefined;
   const agent = await serveVault({
     ...common,
@@ -117,6 +126,16 @@ async function serveUntilSignal(options: AgentCliOptions, common: AgentOptions) 
     logger,
   });
   if (options.pidFile) await writeFile(options.pidFile, `${process.pid}\n`, { mode: 0o644 });
+  logger.info(
+    {
+      url: agent.url,
+      keyset: agent.keyset,
+      evidence: agent.evidence,
+      keys: agent.keys,
+      refreshSeconds: options.refresh,
+    },
+    'serving keys',
+  );
 
   if (options.json) {
     printJsonLine({

@@ -29,7 +29,7 @@ function initCommand() {
     .option('--listen <host:port>', 'address to serve on (default 127.0.0.1:8443, loopback only)')
     .option(
       '--server-name <name>',
-      'DNS name or IP address for the certificate (repeatable)',
+      'DNS name or IP address for the certificate (repeatable; required when --listen is 0.0.0.0 or [::])',
       collect,
     )
     .option('--policy <file>', 'appraisal policy (JSON or YAML, as for quote verify --policy)')
@@ -46,6 +46,7 @@ function initCommand() {
         collateral: options.collateral,
         keyset: options.keyset,
       });
+      for (const warning of result.warnings) process.stderr.write(`WARNING: ${warning}\n`);
       if (options.json) return printJson(result);
       println(createStyle().ok(`created key broker directory ${result.dir}`));
       println(
@@ -85,6 +86,9 @@ function serveCommand() {
         nonceTtlMs: options.nonceTtl * 1000,
         logLevel: options.logLevel,
       });
+      const { exposureWarning } = await import('../../kbs/broker/config.js');
+      const exposure = exposureWarning({ host: broker.host, port: broker.port });
+      if (exposure) process.stderr.write(`WARNING: ${exposure}\n`);
       if (options.trustSimulatedRoot) {
         process.stderr.write(
           'WARNING: this broker accepts SIMULATED quotes signed by a test root; never use it in production\n',
@@ -147,7 +151,9 @@ function keysCommand() {
 
   keys
     .command('import')
-    .description('import the keys of a file_key_management key file as new versions')
+    .description(
+      'import the keys of a file_key_management key file as new versions (the file is left as it is)',
+    )
     .addArgument(new Argument('<keyset>', 'name of the key set (created when missing)'))
     .addArgument(new Argument('<keyfile>', 'key file with "<id>;<hex>" lines'))
     .option('--dir <path>', BROKER_DIR_HELP, defaultBrokerDir())
@@ -155,10 +161,16 @@ function keysCommand() {
     .action(async (keyset, keyfile, options) => {
       const { importKeyFile } = await import('../../kbs/store/admin.js');
       const imported = await importKeyFile(options.dir, keyset, keyfile);
-      if (options.json) return printJson({ keyset, imported });
+      const notice =
+        `${keyfile} is unchanged and still holds the keys in clear; once the database gets ` +
+        'its keys from the broker, delete it (for example with shred -u) and its backups';
+      if (options.json) {
+        return printJson({ keyset, imported, keyFile: { path: keyfile, deleted: false }, notice });
+      }
       for (const key of imported) {
         println(`${keyset}/${key.id}: imported as version ${key.version} (check value ${key.kcv})`);
       }
+      println(createStyle().warn(`note: ${notice}`));
     });
   return keys;
 }

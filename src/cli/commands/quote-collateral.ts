@@ -29,6 +29,16 @@ export function collateralFetchCommand() {
       parseInteger(1, 1_000_000),
     )
     .option('--root-ca-crl-url <url>', 'where to get the Root CA CRL (default: the service)')
+    .option(
+      '--timeout <seconds>',
+      'time allowed for each request, headers and body together',
+      parseInteger(1, 3600),
+      30,
+    )
+    .option(
+      '--allow-downgrade',
+      'replace a cached bundle even when the fetched documents are older than it',
+    )
     .option('--json', 'print the result as JSON')
     .option('-q, --quiet', 'do not report requests on standard error')
     .action(runFetch);
@@ -40,6 +50,8 @@ interface FetchCliOptions {
   update?: 'standard' | 'early';
   tcbEvaluationDataNumber?: number;
   rootCaCrlUrl?: string;
+  timeout: number;
+  allowDowngrade?: true;
   json?: true;
   quiet?: true;
 }
@@ -57,16 +69,22 @@ async function runFetch(quotePath: string, options: FetchCliOptions) {
       ? {}
       : { tcbEvaluationDataNumber: options.tcbEvaluationDataNumber }),
     ...(options.rootCaCrlUrl ? { rootCaCrlUrl: options.rootCaCrlUrl } : {}),
+    timeoutMs: options.timeout * 1000,
     onStep: createStepReporter(options.quiet === true || options.json === true),
   });
   const directory = options.cache ?? cache.defaultCacheDir();
-  const path = await cache.writeCachedCollateral(directory, fetched, {
-    fetchedAt: new Date().toISOString(),
-    pccsUrl: options.pccs,
-    tee: fetched.tee,
-    fmspc: fetched.fmspc,
-    ca: fetched.ca,
-  });
+  const path = await cache.writeCachedCollateral(
+    directory,
+    fetched,
+    {
+      fetchedAt: new Date().toISOString(),
+      pccsUrl: options.pccs,
+      tee: fetched.tee,
+      fmspc: fetched.fmspc,
+      ca: fetched.ca,
+    },
+    { allowDowngrade: options.allowDowngrade === true },
+  );
 
   const summary = summarize(fetched, path);
   if (options.json) printJson(summary);

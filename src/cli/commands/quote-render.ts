@@ -11,24 +11,43 @@ const BODY_NAMES = {
   sgxEnclaveReport: 'SGX enclave report',
 } as const;
 
+/** How the CLI judged an appraisal, which sets the verdict word and the exit status. */
+export type Verdict = 'accepted' | 'rejected' | 'unusable';
+
+const VERDICT_WORDS: Record<Verdict, string> = {
+  accepted: 'ACCEPTED',
+  rejected: 'REJECTED',
+  unusable: 'NOT VERIFIED',
+};
+
 /** Readable summary of an appraisal: verdict, verification steps, TCB, TD fields, policy. */
 export function renderAppraisal(
   appraisal: QuoteAppraisal,
-  options: { customRoots: boolean },
+  options: { verdict: Verdict; nonIntelRoots: boolean },
 ): string {
   const style = createStyle();
   const { verification } = appraisal;
   const quote = verification.quote;
-  const verdict = appraisal.accepted ? style.ok('ACCEPTED') : style.fail('REJECTED');
+  const word = VERDICT_WORDS[options.verdict];
+  const verdict = options.verdict === 'accepted' ? style.ok(word) : style.fail(word);
+  const simulated = verification.simulated ? ` ${style.warn('SIMULATED')}` : '';
   const lines = [
-    `${verdict}  ${quote.header.tee} quote v${quote.header.version} (${BODY_NAMES[quote.bodyKind]}), ` +
-      `verified at ${verification.verifiedAt.toISOString()}`,
+    `${verdict}${simulated}  ${quote.header.tee} quote v${quote.header.version} ` +
+      `(${BODY_NAMES[quote.bodyKind]}), verified at ${verification.verifiedAt.toISOString()}`,
   ];
+  if (verification.simulated) {
+    lines.push(
+      style.warn(
+        '  SIMULATED: this quote comes from a simulated TD signed by a local test root, not from ' +
+          'TDX hardware; it proves nothing about a real platform',
+      ),
+    );
+  }
   if (verification.failure) lines.push(`  ${verification.failure.message}`);
   if (verification.failure?.hint) lines.push(style.dim(`  ${verification.failure.hint}`));
-  if (options.customRoots) {
+  if (options.nonIntelRoots) {
     lines.push(
-      style.warn('  trusted roots were given explicitly: this is NOT the Intel SGX Root CA'),
+      style.warn('  a trusted root other than the Intel SGX Root CA was given explicitly'),
     );
   }
 
@@ -45,7 +64,10 @@ export function renderAppraisal(
   for (const finding of appraisal.policy.findings) {
     const mark = finding.status === 'pass' ? style.ok('pass') : style.fail('FAIL');
     lines.push(`  ${mark}  ${finding.rule}: ${finding.message}`);
-    if (finding.status === 'fail') lines.push(style.dim(`        expected ${finding.expected}`));
+    if (finding.status === 'fail') {
+      lines.push(style.dim(`        observed ${finding.observed}`));
+      lines.push(style.dim(`        expected ${finding.expected}`));
+    }
   }
   return lines.join('\n');
 }

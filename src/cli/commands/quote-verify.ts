@@ -7,9 +7,17 @@ import { readInputBytes } from '../files.js';
 import { readQuote } from './quote-input.js';
 import { collect, parseTime } from '../options.js';
 import { printJson, println } from '../output.js';
+import type { Verdict } from './quote-render.js';
 
-/** Failure codes that mean the input could not be judged rather than that the quote is bad. */
+/**
+ * Failure codes that mean the input could not be judged rather than that the quote is bad:
+ * collateral missing for the quote's platform (including documents for another FMSPC, TEE or
+ * QE) is unusable input.
+ */
 const UNUSABLE_INPUT_CODES: ReadonlySet<string> = new Set(['COLLATERAL_MISSING']);
+
+// A root certificate is about 1 KB; a file this large is not one.
+const MAX_ROOT_FILE_BYTES = 1024 * 1024;
 
 interface VerifyCliOptions {
   collateral?: string[];
@@ -56,28 +64,41 @@ async function runVerify(quotePath: string, options: VerifyCliOptions) {
   const quote = await readQuote(quotePath);
   const collateral = await loadCollateralFor(options.collateral ?? [], quote);
   const policy = options.policy ? await loadPolicy(options.policy) : undefined;
-  const trustedRoots = await Promise.all((options.trustedRoot ?? []).map(readRoot));
+  const roots = await readRoots(options.trustedRoot ?? []);
   const appraisal = appraiseQuote(quote, collateral, {
     ...(options.at ? { now: options.at } : {}),
-    ...(trustedRoots.length ? { trustedRoots } : {}),
+    ...(roots.inputs.length ? { trustedRoots: roots.inputs } : {}),
     ...(policy ? { policy } : {}),
   });
 
-  if (options.json) printJson(appraisalToJson(appraisal));
-  else println(renderAppraisal(appraisal, { customRoots: trustedRoots.length > 0 }));
-  process.exitCode = exitStatus(appraisal);
+  const verdict = verdictOf(appraisal);
+  if (options.json) printJson({ ...appraisalToJson(appraisal), verdict });
+  else println(renderAppraisal(appraisal, { verdict, nonIntelRoots: roots.nonIntel }));
+  process.exitCode = EXIT_STATUS[verdict];
 }
 
-function exitStatus(appraisal: QuoteAppraisal): number {
-  if (appraisal.accepted) return 0;
+const EXIT_STATUS: Record<Verdict, number> = { accepted: 0, rejected: 1, unusable: 2 };
+
+function verdictOf(appraisal: QuoteAppraisal): Verdict {
+  if (appraisal.accepted) return 'accepted';
   const code = appraisal.verification.failure?.code;
-  return code !== undefined && UNUSABLE_INPUT_CODES.has(code) ? 2 : 1;
+  return code !== undefined && UNUSABLE_INPUT_CODES.has(code) ? 'unusable' : 'rejected';
 }
 
-async function readRoot(path: string): Promise<string | Uint8Array> {
-  const bytes = await readInputBytes(path, 'trusted root');
-  const text = Buffer.from(bytes).toString('latin1');
-  return text.includes('-----BEGIN CERTIFICATE-----') ? text : bytes;
+/** Reads and checks each --trusted-root file, so errors name the file. */
+async function readRoots(paths: readonly string[]) {
+  const { isIntelRoot, loadTrustedRoots } = await import('../../attest/verify/roots.js');
+  const inputs: (string | Uint8Array)[] = [];
+  let nonIntel = false;
+  for (const path of paths) {
+    const bytes = await readInputBytes(path, 'trusted root', { maxBytes: MAX_ROOT_FILE_BYTES });
+    const text = Buffer.from(bytes).toString('latin1');
+    const input = text.includes('-----BEGIN CERTIFICATE-----') ? text : bytes;
+    const certificates = loadTrustedRoots([input], [`trusted root ${path}`]);
+    nonIntel ||= certificates.some((certificate) => !isIntelRoot(certificate));
+    inputs.push(input);
+  }
+  return { inputs, nonIntel };
 }
 
 async function loadCollateralFor(paths: readonly string[], quote: Quote) {

@@ -76,6 +76,15 @@ function printStatus(report: StatusReport) {
       ['in transit', tlsLine(report)],
     );
   }
+  if (report.agent) {
+    const agent = report.agent;
+    pairs.push([
+      'key agent',
+      agent.running
+        ? `running (pid ${agent.pid}) at ${agent.url ?? 'an unknown URL'}; log ${agent.logFile}`
+        : `NOT running; log ${agent.logFile}`,
+    ]);
+  }
   println(renderPairs(pairs));
   if (report.problem) println(style.fail(`  problem: ${report.problem}`));
   println();

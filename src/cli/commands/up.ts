@@ -36,7 +36,8 @@ export function upCommand() {
     .addOption(
       new Option(
         '--key-delivery <mode>',
-        'vault: agent on loopback (rotations apply); keyfile: tmpfs',
+        'vault: agent on loopback, attesting again every 5 minutes so rotations apply; ' +
+          'keyfile: key file on tmpfs, read once at start',
       )
         .choices(['vault', 'keyfile'] as const)
         .default('vault' as const),
@@ -51,7 +52,7 @@ export function upCommand() {
     .option('-q, --quiet', 'do not report steps on standard error')
     .action(async (options) => {
       const { up } = await import('../../local/up.js');
-      const { prepareBrokerKeys } = await import('../../kbs/local-keys.js');
+      const { prepareBrokerKeys, restartBrokerAgent } = await import('../../kbs/local-keys.js');
       // Ctrl-C stops the start cleanly: a server already spawned is stopped again.
       const controller = new AbortController();
       const interrupt = () => controller.abort();
@@ -64,6 +65,7 @@ export function upCommand() {
         profile: options.profile,
         keySource: brokerKeySource(options),
         keyProvider: prepareBrokerKeys,
+        keyServiceRestarter: restartBrokerAgent,
         onStep: createStepReporter(options.quiet === true || options.json === true),
       }).finally(() => process.removeListener('SIGINT', interrupt));
       if (options.json) printJson(info);

@@ -10,6 +10,29 @@ const RAM_FILESYSTEMS = new Map<number, string>([
   [0x858458f6, 'ramfs'],
 ]);
 
+// Names of common disk-backed and network file systems, for messages (linux/magic.h).
+const OTHER_FILESYSTEMS = new Map<number, string>([
+  [0xef53, 'ext2/ext3/ext4'],
+  [0x58465342, 'xfs'],
+  [0x9123683e, 'btrfs'],
+  [0xf2f52010, 'f2fs'],
+  [0x2fc12fc1, 'zfs'],
+  [0x794c7630, 'overlayfs'],
+  [0x6969, 'nfs'],
+  [0xff534d42, 'cifs'],
+  [0x65735546, 'fuse'],
+  [0x01021997, '9p'],
+  [0x4d44, 'vfat'],
+  [0x5346544e, 'ntfs'],
+]);
+
+/** Name of a file system type from statfs(2), such as "ext2/ext3/ext4 (0xef53)". */
+export function fileSystemName(type: number): string {
+  const hex = `0x${type.toString(16)}`;
+  const name = RAM_FILESYSTEMS.get(type) ?? OTHER_FILESYSTEMS.get(type);
+  return name ? `${name} (${hex})` : `type ${hex}`;
+}
+
 /** Name of the key file inside the RAM directory. */
 export const RAM_KEY_FILE_NAME = 'keyfile';
 
@@ -23,7 +46,7 @@ export async function requireRamDirectory(dir: string): Promise<string> {
   if (!type) {
     throw new AgentError(
       'KEY_DIR_NOT_RAM',
-      `${dir} is on a file system of type 0x${Number(info.type).toString(16)}, not tmpfs or ramfs`,
+      `${dir} is on ${fileSystemName(Number(info.type))}, not on tmpfs or ramfs`,
       {
         hint: 'keys are never written to persistent storage; choose a directory under /dev/shm or /run',
       },

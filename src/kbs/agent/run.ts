@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { EvidenceProvider } from '../../attest/evidence/types.js';
@@ -6,7 +6,7 @@ import type { KeyRing } from '../../mariadb/keys.js';
 import { writeFileAtomic } from '../../util/fs.js';
 import type { KbsConnection } from './client.js';
 import { reconcileKeyChecks } from './key-checks.js';
-import { obtainKeys, type ObtainKeysResult } from './obtain.js';
+import { obtainKeys, type ObtainKeysResult, type ReleasedKeys } from './obtain.js';
 import { requireRamDirectory, writeRamKeyFile } from './ram-key-file.js';
 import { generateVaultToken, startVaultEndpoint, type VaultEndpoint } from './vault.js';
 
@@ -29,7 +29,10 @@ export interface AgentSummary {
   readonly evidence: EvidenceProvider['kind'];
   /** Versions released per key id. */
   readonly keys: readonly { readonly id: number; readonly versions: readonly number[] }[];
-  /** Versions seen for the first time and recorded in the check-value file. */
+  /**
+   * Versions seen for the first time. On the first delivery these are the versions newly
+   * recorded in the check-value file, and on a refresh those the agent did not serve before.
+   */
   readonly newVersions: readonly { readonly id: number; readonly version: number }[];
   /** Public claims that the broker attested (measurements, TCB status). */
   readonly claims: Record<string, unknown>;
@@ -85,6 +88,7 @@ export interface VaultAgent extends AgentSummary {
   readonly tokenFile: string | undefined;
   /** Attests again and serves the newest key versions, for example after a rotation. */
   readonly refresh: () => Promise<AgentSummary>;
+  /** Stops the endpoint and deletes the CA and token files it wrote. */
   readonly close: () => Promise<void>;
 }
 
@@ -121,6 +125,7 @@ export async function serveVault(options: VaultAgentOptions): Promise<VaultAgent
     await writeFileAtomic(tokenFile, `${token}\n`, 0o600);
   }
 
+  let served = first.released;
   return {
     ...first.summary,
     mode: 'vault',
@@ -129,11 +134,30 @@ export async function serveVault(options: VaultAgentOptions): Promise<VaultAgent
     tokenFile,
     refresh: async () => {
       const next = await fetchAndCheck();
+      const added = versionsAdded(served, next.released);
       endpoint.updateKeys(next.released);
-      return next.summary;
+      served = next.released;
+      return { ...next.summary, newVersions: added };
     },
-    close: endpoint.close,
+    // The CA and the token belong to this boot of the endpoint: they go with it.
+    close: async () => {
+      await endpoint.close();
+      await rm(caFile, { force: true });
+      if (tokenFile) await rm(tokenFile, { force: true });
+    },
   };
+}
+
+/** Versions in `next` that `previous` did not have, such as those a rotation added. */
+function versionsAdded(previous: ReleasedKeys, next: ReleasedKeys) {
+  const added: { id: number; version: number }[] = [];
+  for (const [id, versions] of next) {
+    const known = new Set((previous.get(id) ?? []).map((entry) => entry.version));
+    for (const entry of versions) {
+      if (!known.has(entry.version)) added.push({ id, version: entry.version });
+    }
+  }
+  return added;
 }
 
 async function prepareRamDir(dir: string) {

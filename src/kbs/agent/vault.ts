@@ -152,7 +152,7 @@ function listen(server: Server, host: string, port: number): Promise<number> {
     server.once('error', (error: NodeJS.ErrnoException) =>
       reject(
         new AgentError('VAULT_LISTEN_FAILED', `cannot listen on ${host}:${port}: ${error.code}`, {
-          hint: 'choose another --vault-port, or 0 for a free one',
+          hint: 'choose another port with --vault-listen, or port 0 for a free one',
           cause: error,
         }),
       ),

@@ -1,6 +1,6 @@
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { BrokerError } from '../errors.js';
+import { BrokerError, RetryLaterError } from '../errors.js';
 import { KBS_PREFIX } from '../protocol.js';
 import type { BrokerContext } from './context.js';
 import { clientAddress, isAudited, problemOf, statusOf } from './http.js';
@@ -70,6 +70,7 @@ function respondToError(error: unknown, c: Context, broker: BrokerContext) {
         code: error.code,
       });
     }
+    if (error instanceof RetryLaterError) c.header('Retry-After', String(error.retryAfterSeconds));
     return c.json(problemOf(error, status), status as 400);
   }
 

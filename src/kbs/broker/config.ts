@@ -59,14 +59,43 @@ export interface ListenAddress {
 
 /** Parses `host:port` or `[v6]:port`. */
 export function parseListen(value: string): ListenAddress {
-  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(value);
-  const port = Number(match?.[3]);
-  if (!match || port > 65535) {
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d+)$/.exec(value);
+  if (!match) {
     throw new BrokerError('BROKER_DIR_INVALID', `listen address ${value} is not host:port`, {
       hint: 'for example 127.0.0.1:8443, or [::1]:8443 for IPv6; port 0 picks a free port',
     });
   }
+  const port = Number(match[3]);
+  if (port > 65535) {
+    throw new BrokerError(
+      'BROKER_DIR_INVALID',
+      `port ${match[3]} of listen address ${value} is out of range`,
+      { hint: 'a TCP port is 1 to 65535, or 0 to pick a free one' },
+    );
+  }
   return { host: match[1] ?? match[2]!, port };
+}
+
+/** True for an address that accepts connections on every interface (0.0.0.0, ::). */
+export function isWildcardHost(host: string): boolean {
+  return host === '0.0.0.0' || /^[0:]+$/.test(host);
+}
+
+/** True for a loopback address or name, which no other machine can reach. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || /^127\./.test(host) || host === '::1';
+}
+
+/** Warns when a broker listens beyond loopback; undefined on loopback. */
+export function exposureWarning(address: ListenAddress): string | undefined {
+  if (isLoopbackHost(address.host)) return undefined;
+  const where = isWildcardHost(address.host)
+    ? 'on every network interface'
+    : `on ${address.host}, beyond loopback`;
+  return (
+    `the broker listens ${where}: any machine that can reach it may attest and request keys, ` +
+    'so only the appraisal policy protects them'
+  );
 }
 
 /** Reads and validates `kbs.json`. */

@@ -10,10 +10,13 @@ import { generateMasterKey, loadSealingKey } from '../store/sealing.js';
 import {
   DEFAULT_LISTEN,
   brokerLayout,
+  exposureWarning,
+  isWildcardHost,
   parseListen,
   writeBrokerConfig,
   type BrokerConfig,
   type BrokerLayout,
+  type ListenAddress,
 } from './config.js';
 
 /** Options of {@link initBroker}. */
@@ -40,6 +43,8 @@ export interface InitBrokerResult {
   readonly serverNames: readonly string[];
   readonly policy: string | undefined;
   readonly keyset: string | undefined;
+  /** Things the operator should know, such as a listen address beyond loopback. */
+  readonly warnings: readonly string[];
 }
 
 /**
@@ -50,7 +55,7 @@ export async function initBroker(options: InitBrokerOptions): Promise<InitBroker
   const layout = brokerLayout(options.dir);
   const listen = options.listen ?? DEFAULT_LISTEN;
   const address = parseListen(listen);
-  const serverNames = options.serverNames?.length ? options.serverNames : [address.host];
+  const serverNames = certificateNames(address, options.serverNames);
   if (options.keyset !== undefined) checkKeySetName(options.keyset);
   await createEmptyDir(layout.root);
 
@@ -88,7 +93,25 @@ export async function initBroker(options: InitBrokerOptions): Promise<InitBroker
     serverNames,
     policy: policy && join(layout.root, policy),
     keyset: options.keyset,
+    warnings: [exposureWarning(address)].filter((warning) => warning !== undefined),
   };
+}
+
+/**
+ * The names the server certificate covers: those given, else the listen host. A wildcard
+ * address such as 0.0.0.0 is no name a client connects to, so it needs explicit names.
+ */
+function certificateNames(address: ListenAddress, given: readonly string[] | undefined) {
+  if (given?.length) return given;
+  if (isWildcardHost(address.host)) {
+    throw new BrokerError(
+      'BROKER_DIR_INVALID',
+      `listen address ${address.host} accepts connections on every interface, so it names no ` +
+        'host for the server certificate',
+      { hint: 'pass --server-name with each DNS name or IP address that agents connect to' },
+    );
+  }
+  return [address.host];
 }
 
 async function createEmptyDir(root: string) {

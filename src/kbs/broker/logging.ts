@@ -16,6 +16,9 @@ export interface AuditEvent {
   readonly simulated?: boolean | undefined;
   readonly keyset?: string | undefined;
   readonly keys?: readonly { readonly id: number; readonly versions: readonly number[] }[];
+  /** For folded `auth` events: how many more like the first one came since `since`. */
+  readonly repeated?: number | undefined;
+  readonly since?: string | undefined;
 }
 
 /** Receives audit events. */
@@ -39,16 +42,18 @@ const REDACTED_PATHS = [
 ];
 
 /**
- * Creates the broker's service logger: JSON lines with ISO times. HTTP lines carry method,
- * route, status and duration only.
+ * Creates a service logger: JSON lines with ISO times, named after the program (the broker's
+ * `mariadb-tdx-kbs`, the agent's `mariadb-tdx-agent`). HTTP lines carry method, route, status
+ * and duration only.
  */
 export function createServiceLogger(
   destination: DestinationStream | undefined,
   level = 'info',
+  name = 'mariadb-tdx-kbs',
 ): Logger {
   return pino(
     {
-      name: 'mariadb-tdx-kbs',
+      name,
       level,
       base: { pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,

@@ -9,13 +9,17 @@ import { loadSealingKey } from '../store/sealing.js';
 import type { QuoteAppraiser } from './appraisal.js';
 import { createBrokerApp } from './app.js';
 import { brokerLayout, parseListen, readBrokerConfig, type BrokerLayout } from './config.js';
+import { aggregateAudit } from './audit-aggregate.js';
 import {
+  DEFAULT_AUTH_RATE,
   DEFAULT_BODY_LIMITS,
   DEFAULT_SESSION_LIMITS,
   type BodyLimits,
   type BrokerContext,
 } from './context.js';
+import { checkBrokerPermissions } from './permissions.js';
 import { createServiceLogger, openAuditLog, type AuditLog } from './logging.js';
+import { RateLimiter, type RateLimits } from './rate-limit.js';
 import { SessionTable, type SessionLimits } from './sessions.js';
 import { TokenIssuer } from './tokens.js';
 
@@ -27,6 +31,8 @@ export interface StartBrokerOptions {
   /** Verifies quotes and applies the policy. */
   readonly appraiser: QuoteAppraiser;
   readonly sessionLimits?: Partial<SessionLimits> | undefined;
+  /** Rate at which one client may open sessions; default DEFAULT_AUTH_RATE. */
+  readonly authRate?: Partial<RateLimits> | undefined;
   readonly bodyLimits?: Partial<BodyLimits> | undefined;
   /** Destination of service log lines; default standard error. */
   readonly logDestination?: DestinationStream | undefined;
@@ -52,6 +58,7 @@ const SWEEP_INTERVAL_MS = 30_000;
 export async function startBroker(options: StartBrokerOptions): Promise<RunningBroker> {
   const layout = brokerLayout(options.dir);
   const config = await readBrokerConfig(layout);
+  await checkBrokerPermissions(layout);
   const address = parseListen(options.listen ?? config.listen);
   const logger = createServiceLogger(options.logDestination, options.logLevel);
 
@@ -59,12 +66,14 @@ export async function startBroker(options: StartBrokerOptions): Promise<RunningB
   const limits = { ...DEFAULT_SESSION_LIMITS, ...options.sessionLimits };
   const sessions = new SessionTable(limits);
   const auditLog = openAuditLog(layout.auditLog);
+  const audit = aggregateAudit(auditLog.sink);
   const context: BrokerContext = {
     store,
     appraiser: options.appraiser,
     sessions,
+    authRate: new RateLimiter({ ...DEFAULT_AUTH_RATE, ...options.authRate }),
     tokens: await TokenIssuer.create(),
-    audit: auditLog.sink,
+    audit: audit.sink,
     logger,
     limits,
     bodyLimits: { ...DEFAULT_BODY_LIMITS, ...options.bodyLimits },
@@ -75,7 +84,10 @@ export async function startBroker(options: StartBrokerOptions): Promise<RunningB
     auditLog.close();
     throw error;
   });
-  const sweeper = setInterval(() => sessions.sweep(), SWEEP_INTERVAL_MS);
+  const sweeper = setInterval(() => {
+    sessions.sweep();
+    audit.closeExpired();
+  }, SWEEP_INTERVAL_MS);
   sweeper.unref();
 
   const port = (server.address() as AddressInfo).port;
@@ -89,7 +101,7 @@ export async function startBroker(options: StartBrokerOptions): Promise<RunningB
     caCert: layout.caCert,
     auditLog: layout.auditLog,
     logger,
-    close: () => closeBroker(server, sweeper, auditLog, logger),
+    close: () => closeBroker(server, sweeper, { ...auditLog, flush: audit.flush }, logger),
   };
 }
 
@@ -127,7 +139,7 @@ async function listen(
 async function closeBroker(
   server: ServerType,
   sweeper: NodeJS.Timeout,
-  auditLog: AuditLog,
+  auditLog: AuditLog & { flush: () => void },
   logger: Logger,
 ) {
   clearInterval(sweeper);
@@ -135,6 +147,7 @@ async function closeBroker(
     server.close(() => resolve());
     if ('closeAllConnections' in server) server.closeAllConnections();
   });
+  auditLog.flush();
   auditLog.close();
   logger.info('broker stopped');
   logger.flush();

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { parseKeyFile } from '../../mariadb/keys.js';
+import { computeKeyCheckValue, parseKeyFile } from '../../mariadb/keys.js';
+import { BrokerError } from '../errors.js';
 import { brokerLayout, readBrokerConfig } from '../broker/config.js';
 import { KeyStore, type KeySetInfo, type KeyVersionInfo } from './key-store.js';
 import { loadSealingKey } from './sealing.js';
@@ -34,7 +35,9 @@ export async function rotateKey(dir: string, keyset: string, id: number): Promis
 
 /**
  * Imports the keys of a file_key_management key file into a key set, each as the next version
- * of its id, so a database that used a local key file can move to the broker.
+ * of its id, so a database that used a local key file can move to the broker. A key that the
+ * key set already holds (the same check value under the same id) is refused before anything is
+ * written, so importing a file twice adds nothing. The key file itself is left unchanged.
  */
 export async function importKeyFile(
   dir: string,
@@ -43,6 +46,22 @@ export async function importKeyFile(
 ): Promise<{ id: number; version: number; kcv: string }[]> {
   const store = await openKeyStore(dir);
   const keys = parseKeyFile(await readFile(keyFilePath, 'utf8'), keyFilePath);
+  const existing = (await store.list()).find((entry) => entry.keyset === keyset)?.keys ?? [];
+  for (const [id, key] of keys) {
+    const kcv = computeKeyCheckValue(key);
+    const same = existing.find((entry) => entry.id === id)?.versions.find((v) => v.kcv === kcv);
+    if (same) {
+      throw new BrokerError(
+        'KEY_DUPLICATE',
+        `key ${id} of ${keyFilePath} is already version ${same.version} of ${keyset}/${id} ` +
+          `(check value ${kcv}); nothing was imported`,
+        {
+          hint: 'the key file was imported before; list the key set with: mariadb-tdx kbs keys list',
+        },
+      );
+    }
+  }
+
   const imported = [];
   for (const [id, key] of keys) {
     const info = await store.importKey(keyset, id, key);

@@ -3,6 +3,7 @@
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { randomBytes, webcrypto } from 'node:crypto';
+import { SIMULATED_SUBJECT_PREFIX } from '../../verify/simulated.js';
 import { encodeSgxExtension, SGX_EXTENSION_OID, type SgxExtensionValues } from './sgx-extension.js';
 
 x509.cryptoProvider.set(globalThis.crypto);
@@ -20,15 +21,16 @@ const CERTIFICATE_DAYS = 3650;
 export const SIMULATED_CRL_DAYS = 30;
 
 /**
- * Subject names. Each contains SIMULATED and the words a verifier looks for ("SGX PCK
- * Certificate", "SGX PCK Platform CA", "SGX TCB Signing"), so the chain takes the same path
- * through verification as Intel's.
+ * Subject names. Each starts with SIMULATED_SUBJECT_PREFIX, which reports use to mark simulated
+ * evidence, and contains the words a verifier looks for ("SGX PCK Certificate", "SGX PCK
+ * Platform CA", "SGX TCB Signing"), so the chain takes the same path through verification as
+ * Intel's.
  */
 export const SIMULATED_NAMES = {
-  root: 'mariadb-tdx SIMULATED SGX Root CA',
-  platformCa: 'mariadb-tdx SIMULATED SGX PCK Platform CA',
-  pck: 'mariadb-tdx SIMULATED SGX PCK Certificate',
-  tcbSigning: 'mariadb-tdx SIMULATED SGX TCB Signing',
+  root: `${SIMULATED_SUBJECT_PREFIX}SGX Root CA`,
+  platformCa: `${SIMULATED_SUBJECT_PREFIX}SGX PCK Platform CA`,
+  pck: `${SIMULATED_SUBJECT_PREFIX}SGX PCK Certificate`,
+  tcbSigning: `${SIMULATED_SUBJECT_PREFIX}SGX TCB Signing`,
 } as const;
 
 /** A generated certificate with its key pair. */

@@ -4,11 +4,12 @@ import { getCookie } from 'hono/cookie';
 import { BrokerError } from '../../errors.js';
 import { AttestationSchema, SESSION_COOKIE, type Attestation } from '../../protocol.js';
 import { expectedReportData } from '../../runtime-data.js';
+import { checkTeePublicKey } from '../../tee-key.js';
 import type { Appraisal } from '../appraisal.js';
 import type { BrokerContext } from '../context.js';
 import { MAX_QUOTE_BYTES } from '../context.js';
 import { RefusalError, clientAddress, markAudited, readJsonBody } from '../http.js';
-import type { Session } from '../sessions.js';
+import { nonceExpired, type Session } from '../sessions.js';
 
 /** `POST /kbs/v0/attest`: appraises the quote and, when it passes, returns a token. */
 export async function handleAttest(c: Context, broker: BrokerContext) {
@@ -20,6 +21,7 @@ export async function handleAttest(c: Context, broker: BrokerContext) {
     const attestation = await readJsonBody(c, AttestationSchema);
     checkEvidenceShape(attestation);
     const runtimeData = attestation['runtime-data'];
+    const teePubkey = await checkTeePublicKey(runtimeData['tee-pubkey']);
     broker.sessions.spendNonce(session, runtimeData.nonce);
 
     appraisal = await broker.appraiser(decodeQuote(attestation));
@@ -30,8 +32,8 @@ export async function handleAttest(c: Context, broker: BrokerContext) {
       tcbStatus: appraisal.tcbStatus,
       simulated: appraisal.simulated,
     };
-    const expiresAt = broker.sessions.markAttested(session, runtimeData['tee-pubkey'], claims);
-    const token = await broker.tokens.issue(runtimeData['tee-pubkey'], claims, expiresAt);
+    const expiresAt = broker.sessions.markAttested(session, teePubkey, claims);
+    const token = await broker.tokens.issue(teePubkey, claims, expiresAt);
     broker.audit({ ...audit, decision: 'accepted', ...appraisalFacts(appraisal) });
     return c.json({ token });
   } catch (error) {
@@ -50,7 +52,10 @@ export async function handleAttest(c: Context, broker: BrokerContext) {
   }
 }
 
-/** Finds the session named by the cookie; refuses a request without a usable one. */
+/**
+ * Finds the session named by the cookie; refuses a request without a usable one. A session that
+ * ended recently is refused with the reason it ended.
+ */
 export function requireSession(c: Context, broker: BrokerContext): Session {
   const id = getCookie(c, SESSION_COOKIE);
   if (id === undefined) {
@@ -59,12 +64,23 @@ export function requireSession(c: Context, broker: BrokerContext): Session {
     });
   }
   const session = broker.sessions.find(id);
-  if (!session) {
-    throw new BrokerError('SESSION_UNKNOWN', 'the session cookie names no open session', {
-      hint: 'sessions expire and do not survive a broker restart; start again with auth',
+  if (session) return session;
+
+  const ended = broker.sessions.endOf(id);
+  if (ended === 'nonce-expired') throw nonceExpired(undefined);
+  if (ended === 'nonce-used') {
+    throw new BrokerError('NONCE_REUSED', 'this session already used its nonce', {
+      hint: 'start a new session with POST /kbs/v0/auth',
     });
   }
-  return session;
+  if (ended === 'evicted') {
+    throw new BrokerError('SESSION_EVICTED', 'the broker dropped this session to make room', {
+      hint: 'start a new session with POST /kbs/v0/auth and attest promptly',
+    });
+  }
+  throw new BrokerError('SESSION_UNKNOWN', 'the session cookie names no open session', {
+    hint: 'sessions expire and do not survive a broker restart; start again with auth',
+  });
 }
 
 function checkEvidenceShape(attestation: Attestation) {

@@ -10,10 +10,14 @@ import {
   type Challenge,
 } from '../../protocol.js';
 import { clientAddress, readJsonBody } from '../http.js';
+import { clientKey } from '../client-key.js';
 import type { BrokerContext } from '../context.js';
 
 /** `POST /kbs/v0/auth`: opens a session and returns a fresh nonce. */
 export async function handleAuth(c: Context, broker: BrokerContext) {
+  const address = clientAddress(c);
+  const client = clientKey(address);
+  broker.authRate.take(client);
   const request = await readJsonBody(c, AuthRequestSchema);
   if (!SUPPORTED_PROTOCOL.test(request.version)) {
     throw new BrokerError(
@@ -29,7 +33,7 @@ export async function handleAuth(c: Context, broker: BrokerContext) {
   }
   checkHashAlgorithms(request['extra-params']);
 
-  const { id, session } = broker.sessions.create();
+  const { id, session } = broker.sessions.create(client);
   setCookie(c, SESSION_COOKIE, id, {
     httpOnly: true,
     secure: true,
@@ -40,7 +44,7 @@ export async function handleAuth(c: Context, broker: BrokerContext) {
   broker.audit({
     event: 'auth',
     decision: 'challenge issued',
-    client: clientAddress(c),
+    client: address,
     session: session.label,
   });
 
