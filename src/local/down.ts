@@ -74,6 +74,9 @@ export async function down(options: DownOptions = {}): Promise<DownResult> {
     // by a stopped server, and the next start makes it again.
     await rm(layout.ramKeysDir, { recursive: true, force: true });
     await rm(layout.agentStateFile, { force: true });
+    // A clean shutdown leaves tmpdir empty; whatever a crash left there (temporary tables,
+    // sort files) is plaintext, and the next start creates the directory again.
+    if (layout.ramTmpDir) await rm(layout.ramTmpDir, { recursive: true, force: true });
   } finally {
     await release();
   }
@@ -85,7 +88,6 @@ export async function down(options: DownOptions = {}): Promise<DownResult> {
       });
     }
     await rm(layout.root, { recursive: true, force: true });
-    if (layout.ramTmpDir) await rm(layout.ramTmpDir, { recursive: true, force: true });
     await rm(layout.ramKeysDir, { recursive: true, force: true });
     if (!layout.socket.startsWith(layout.root)) await rm(layout.socket, { force: true });
   }

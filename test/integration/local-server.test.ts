@@ -1,4 +1,5 @@
 import { readFile, writeFile, chmod } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '../../src/mariadb/connection.js';
 import { stateLayout } from '../../src/mariadb/layout.js';
@@ -227,6 +228,7 @@ describe.skipIf(!available)('restarting a local server', () => {
 
     const stopped = await down({ dir: server.dir });
     expect(stopped.stoppedPid).toBe(server.info.pid);
+    if (layout.ramTmpDir) expect(existsSync(layout.ramTmpDir)).toBe(false);
     const restarted = await up({ dir: server.dir });
     expect(restarted.created).toBe(false);
     expect(restarted.port).toBe(server.info.port);
