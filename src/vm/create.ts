@@ -6,6 +6,7 @@ import { pathExists, writeNewFile } from '../util/fs.js';
 import { backendFor } from './backends.js';
 import { buildGuestBundle } from './bundle.js';
 import { renderDomainXml } from './domain-xml.js';
+import { ConfigError } from '../errors.js';
 import { VmError } from './errors.js';
 import { createOverlay, requireQcow2 } from './image.js';
 import { domainName, validateVmName, vmLayout, type VmLayout } from './layout.js';
@@ -14,7 +15,7 @@ import { buildRecord, buildSpec } from './create-spec.js';
 import { buildQemuArgs } from './qemu-args.js';
 import { finishGuest } from './guest-link.js';
 import { listVmNames, writeVmRecord, type VmBackendName, type VmRecord } from './registry.js';
-import { renderSeedFiles, writeSeedIso } from './seed.js';
+import { renderSeedFiles, writeSeedIso, type SeedKeyBroker } from './seed.js';
 import {
   USER_NET_HOST_ADDRESS,
   type Accelerator,
@@ -49,6 +50,8 @@ export interface CreateVmOptions {
   readonly datasetSeed?: number | undefined;
   /** When false the guest reaches nothing but its own forwarded ports (QEMU restrict=on). */
   readonly egress?: boolean | undefined;
+  /** A TD takes its database keys from this key broker by attestation, not from its disk. */
+  readonly keyBroker?: SeedKeyBroker | undefined;
   readonly vsock?: 'auto' | 'on' | 'off' | undefined;
   /** Copies Node.js and mariadb-tdx into the seed; false expects them in the image. */
   readonly bundle?: boolean | undefined;
@@ -87,6 +90,7 @@ export async function createVm(options: CreateVmOptions): Promise<CreateVmResult
   const name = validateVmName(options.name ?? (await defaultName(options.vmRoot, options.kind)));
   const layout = vmLayout(options.vmRoot, name);
 
+  if (options.keyBroker) requireBrokerReachable(options);
   if (options.kind === 'td' && !dryRun) await requireTdxHost();
   if (!dryRun) {
     await requireTools(backendName);
@@ -123,6 +127,20 @@ export async function createVm(options: CreateVmOptions): Promise<CreateVmResult
     onStage: (stage) => step(`guest: ${stage}`),
   });
   return { record: finished, layout, definition, dryRun };
+}
+
+/** A key broker serves only TDs, which the guest must be able to reach over its network. */
+function requireBrokerReachable(options: CreateVmOptions) {
+  if (options.kind !== 'td') {
+    throw new ConfigError('INVALID_OPTION', 'a key broker releases keys only to a TD', {
+      hint: 'use --kbs with --tdx; a regular VM has no TDX evidence to attest with',
+    });
+  }
+  if (options.egress === false) {
+    throw new ConfigError('INVALID_OPTION', 'with --no-egress the TD cannot reach the key broker', {
+      hint: 'drop --no-egress, or provision the keys without --kbs',
+    });
+  }
 }
 
 async function defaultName(root: string, kind: VmKind): Promise<string> {
@@ -196,6 +214,7 @@ async function prepareFiles(
     mariadbPort: GUEST_MARIADB_PORT,
     dataset: rows > 0 ? { rows, seed: options.datasetSeed ?? DEFAULT_BANKING_SEED } : undefined,
     bundle,
+    keyBroker: options.keyBroker,
   });
   await writeSeedIso(files, layout.seedStaging, layout.seedIso, bundle);
 

@@ -4,6 +4,7 @@ import { MariadbTdxError } from '../errors.js';
 import { connectLocal } from '../local/client.js';
 import { readDatasetRecord, writeDatasetRecord } from '../local/datasets.js';
 import { down } from '../local/down.js';
+import type { BrokerKeySource } from '../local/manifest.js';
 import type { RemoteAdminAccount } from '../local/remote-admins.js';
 import { up, type LocalServerInfo } from '../local/up.js';
 import { loadBanking } from '../dataset/load.js';
@@ -27,6 +28,11 @@ export interface ProvisionOptions {
   readonly systemd?: boolean | undefined;
   /** Device or file that receives console announcements for the host, e.g. /dev/ttyS0. */
   readonly announce?: string | undefined;
+  /**
+   * Takes the keys from a key broker by attestation instead of creating a key file on the
+   * guest disk. Fixed once the data directory exists, as with `up`.
+   */
+  readonly keySource?: BrokerKeySource | undefined;
   readonly onStep?: ((step: string) => void) | undefined;
 }
 
@@ -62,14 +68,18 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionRes
     if (systemd) await stopDistroService(step);
 
     await say({ type: 'stage', name: 'mariadb' });
-    // NOTE: the keys are created on the guest disk; provision does not yet take them from the
-    // key broker by attestation as `up --kbs` does, so a TD's disk image holds them in clear.
+    // Without a key source the keys are created in a key file on the guest disk, which TDX does
+    // not protect; with one they stay in the TD's memory.
+    const { prepareBrokerKeys, restartBrokerAgent } = await import('../kbs/local-keys.js');
     let server = await up({
       dir: options.dir,
       port: options.port,
       bindAddress: options.bindAddress,
       remoteAdmins: options.remoteAdmins,
       profile: 'hardened',
+      keySource: options.keySource,
+      keyProvider: prepareBrokerKeys,
+      keyServiceRestarter: restartBrokerAgent,
       onStep: step,
     });
 
@@ -144,7 +154,8 @@ export function renderSystemdUnit(dir: string, node: string, cli: string): strin
   return `# Written by mariadb-tdx provision.
 [Unit]
 Description=MariaDB with the mariadb-tdx hardened profile (${dir})
-After=network.target local-fs.target
+Wants=network-online.target
+After=network-online.target local-fs.target
 Conflicts=${DISTRO_UNITS.join(' ')}
 
 [Service]
@@ -185,5 +196,6 @@ async function handOverToSystemd(
       );
     }
   }
-  return up({ dir });
+  const { prepareBrokerKeys, restartBrokerAgent } = await import('../kbs/local-keys.js');
+  return up({ dir, keyProvider: prepareBrokerKeys, keyServiceRestarter: restartBrokerAgent });
 }

@@ -26,6 +26,17 @@ export interface SeedOptions {
   readonly dataset?: { readonly rows: number; readonly seed: number } | undefined;
   /** Tarball from buildGuestBundle; unset expects mariadb-tdx on the guest's PATH. */
   readonly bundle?: string | undefined;
+  /** Key broker that releases the database keys to the TD by attestation. */
+  readonly keyBroker?: SeedKeyBroker | undefined;
+}
+
+/** Where a TD gets its keys: the broker's URL as the guest reaches it, and its CA certificate. */
+export interface SeedKeyBroker {
+  readonly url: string;
+  /** PEM of the broker's CA certificate (public). */
+  readonly caPem: string;
+  readonly keyset: string;
+  readonly delivery: 'vault' | 'keyfile';
 }
 
 /** The three NoCloud files. */
@@ -37,6 +48,8 @@ export interface SeedFiles {
 
 const SEED_DIR = '/var/lib/mariadb-tdx-seed';
 const GUEST_STATE_DIR = '/var/lib/mariadb-tdx';
+// Read again on every boot, when the server attests for its keys.
+const GUEST_KBS_CA = '/etc/mariadb-tdx/kbs-ca.pem';
 
 /** Renders the cloud-init NoCloud files: user-data, meta-data and network-config. */
 export function renderSeedFiles(options: SeedOptions): SeedFiles {
@@ -58,6 +71,9 @@ export function renderSeedFiles(options: SeedOptions): SeedFiles {
         permissions: '0600',
         content: `${options.remoteAdmin.passwordHash}\n`,
       },
+      ...(options.keyBroker
+        ? [{ path: GUEST_KBS_CA, permissions: '0644', content: options.keyBroker.caPem }]
+        : []),
       { path: `${SEED_DIR}/provision.sh`, permissions: '0700', content: provisionScript(options) },
     ],
     runcmd: [['/bin/sh', `${SEED_DIR}/provision.sh`]],
@@ -85,6 +101,7 @@ function provisionScript(options: SeedOptions): string {
     ...(options.dataset
       ? [`--dataset banking --rows ${options.dataset.rows} --seed ${options.dataset.seed}`]
       : []),
+    ...(options.keyBroker ? brokerArgs(options.keyBroker) : []),
     '--announce "$console"',
   ];
 
@@ -111,6 +128,18 @@ say "stage provision"
   || fail "mariadb-tdx provision exited with status $?"
 rm -f ${SEED_DIR}/admin.hash
 `;
+}
+
+function brokerArgs(broker: SeedKeyBroker): string[] {
+  return [
+    `--kbs ${shellWord(broker.url)} --kbs-ca ${GUEST_KBS_CA}`,
+    `--keyset ${shellWord(broker.keyset)} --key-delivery ${broker.delivery} --evidence tdx`,
+  ];
+}
+
+/** Quotes a word for the POSIX shell. */
+function shellWord(value: string): string {
+  return `'${value.replaceAll("'", "'\\''")}'`;
 }
 
 function unpackBundle(): string {

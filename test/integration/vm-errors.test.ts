@@ -74,6 +74,22 @@ describe.skipIf(!qemuImg)('VM commands on bad input', () => {
     expect(error.hint).toMatch(/host check/);
   });
 
+  it('refuses a key broker for a regular VM or a TD without egress', async () => {
+    const keyBroker = { url: 'https://10.0.2.2:8443', caPem: '', keyset: 'mariadb' } as const;
+    const base = { image: qcow2, vmRoot: join(dir, 'kbs'), dryRun: true };
+    await expect(
+      createVm({ ...base, kind: 'regular', keyBroker: { ...keyBroker, delivery: 'vault' } }),
+    ).rejects.toMatchObject({ code: 'INVALID_OPTION', hint: expect.stringMatching(/--tdx/) });
+    await expect(
+      createVm({
+        ...base,
+        kind: 'td',
+        egress: false,
+        keyBroker: { ...keyBroker, delivery: 'vault' },
+      }),
+    ).rejects.toMatchObject({ code: 'INVALID_OPTION', message: expect.stringMatching(/egress/) });
+  });
+
   it('writes a TD definition in a dry run without creating anything', async () => {
     const vmRoot = join(dir, 'dry');
     const result = await createVm({

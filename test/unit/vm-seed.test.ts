@@ -54,6 +54,27 @@ describe('renderSeedFiles', () => {
     expect(network.ethernets.usernet.dhcp4).toBe(true);
   });
 
+  it('takes the keys from a key broker when one is given, with its CA kept for every boot', () => {
+    const keyBroker = {
+      url: "https://10.0.2.2:8443/it's",
+      caPem: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n',
+      keyset: 'orders',
+      delivery: 'keyfile' as const,
+    };
+    const withBroker = parse(renderSeedFiles({ ...options, keyBroker }).userData) as Yaml;
+    const ca = withBroker.write_files.find((f: { path: string }) => f.path.endsWith('kbs-ca.pem'));
+    expect(ca.path).toBe('/etc/mariadb-tdx/kbs-ca.pem');
+    expect(ca.content).toBe(keyBroker.caPem);
+    const script = withBroker.write_files.find((f: { path: string }) =>
+      f.path.endsWith('provision.sh'),
+    ).content as string;
+    expect(script).toContain(
+      "--kbs 'https://10.0.2.2:8443/it'\\''s' --kbs-ca /etc/mariadb-tdx/kbs-ca.pem",
+    );
+    expect(script).toContain("--keyset 'orders' --key-delivery keyfile --evidence tdx");
+    expect(files.userData).not.toContain('--kbs');
+  });
+
   it('looks up an installed mariadb-tdx when no bundle is attached', () => {
     const plain = parse(renderSeedFiles({ ...options, bundle: undefined }).userData) as Yaml;
     const script = plain.write_files[1].content as string;

@@ -1,15 +1,17 @@
 import { Command } from '@commander-js/extra-typings';
 import { DEFAULT_BANKING_SEED, MAX_BANKING_ROWS } from '../../dataset/banking.js';
+import type { LocalServerInfo } from '../../local/up.js';
 import type { ProvisionResult } from '../../vm/provision.js';
 import { renderPairs } from '../../report/table.js';
 import { createStyle } from '../../report/style.js';
 import { parseInteger } from '../options.js';
 import { createStepReporter, printJson, println } from '../output.js';
+import { addBrokerKeyOptions, brokerKeySource } from './broker-keys.js';
 
 const DEFAULT_GUEST_DIR = '/var/lib/mariadb-tdx';
 
 export function provisionCommand() {
-  return new Command('provision')
+  const command = new Command('provision')
     .description(
       'inside a VM: configure the installed MariaDB with the hardened profile (keys, TLS and ' +
         'data directory created in the guest), optionally load the banking data, and start it ' +
@@ -35,7 +37,8 @@ export function provisionCommand() {
       'generator seed of the data set',
       parseInteger(0, 2 ** 31),
       DEFAULT_BANKING_SEED,
-    )
+    );
+  return addBrokerKeyOptions(command)
     .option('--no-systemd', 'do not install the mariadb-tdx.service unit')
     .option('--announce <device>', 'also report progress and the result on this console device')
     .option('--json', 'print the result as JSON')
@@ -47,6 +50,7 @@ export function provisionCommand() {
       ]);
       const remoteAdmins = await parseRemoteAdmin(options.remoteAdmin, options.remoteAdminHashFile);
       const dataset = await parseDataset(options.dataset, options.rows, options.seed);
+      const keySource = brokerKeySource(options);
       const result = await provision({
         dir: options.dir,
         port: options.port,
@@ -55,6 +59,7 @@ export function provisionCommand() {
         dataset,
         systemd: options.systemd === false ? false : undefined,
         announce: options.announce,
+        keySource,
         onStep: createStepReporter(options.quiet === true || options.json === true),
       });
       if (options.json) printJson(result);
@@ -76,6 +81,9 @@ async function parseDataset(name: string | undefined, rows: number, seed: number
 function printProvisioned(result: ProvisionResult) {
   const style = createStyle();
   const { server, guest } = result;
+  if (server.simulatedEvidence) {
+    println(style.warn('SIMULATED: the keys were released on evidence from a simulated TD'));
+  }
   println(
     style.ok(`MariaDB ${server.version} runs with the hardened profile on port ${server.port}`),
   );
@@ -86,9 +94,16 @@ function printProvisioned(result: ProvisionResult) {
         'TD',
         guest.isTd ? 'yes (guest check passed)' : 'no: memory of this VM is readable by the host',
       ],
-      ['keys', 'key file on the guest disk (attestation-based key release is not configured)'],
+      ['keys', keysLine(server)],
       ['banking data', result.datasetLoaded ? 'loaded now' : 'not loaded now'],
       ['start at boot', result.systemdUnit ?? 'no systemd unit installed'],
     ]),
   );
+}
+
+function keysLine(server: LocalServerInfo): string {
+  if (server.keyProtection.startsWith('key broker')) {
+    return `${server.keyProtection}; no key on the guest disk`;
+  }
+  return `${server.keyProtection} on the guest disk, which TDX does not protect (use --kbs)`;
 }

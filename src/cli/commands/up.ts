@@ -1,15 +1,13 @@
 import { Command, Option } from '@commander-js/extra-typings';
-import { resolve } from 'node:path';
-import { ConfigError } from '../../errors.js';
-import type { BrokerKeySource } from '../../local/manifest.js';
 import type { LocalServerInfo } from '../../local/up.js';
 import { renderPairs } from '../../report/table.js';
 import { createStyle } from '../../report/style.js';
 import { DIR_HELP, defaultStateDir, parseInteger } from '../options.js';
 import { createStepReporter, printJson, println } from '../output.js';
+import { addBrokerKeyOptions, brokerKeySource } from './broker-keys.js';
 
 export function upCommand() {
-  return new Command('up')
+  const command = new Command('up')
     .description(
       'start the local MariaDB server with the hardened profile, creating keys, TLS material and ' +
         'the data directory on first use',
@@ -29,25 +27,8 @@ export function upCommand() {
         '--profile <name>',
         'server profile of a new state directory (default: hardened; an existing one keeps its own)',
       ).choices(['hardened', 'baseline'] as const),
-    )
-    .option('--kbs <url>', 'get keys from this key broker by attestation (fixed at creation)')
-    .option('--kbs-ca <file>', 'CA certificate of the broker (required with --kbs)')
-    .option('--keyset <name>', 'key set on the broker', 'mariadb')
-    .addOption(
-      new Option(
-        '--key-delivery <mode>',
-        'vault: agent on loopback, attesting again every 5 minutes so rotations apply; ' +
-          'keyfile: key file on tmpfs, read once at start',
-      )
-        .choices(['vault', 'keyfile'] as const)
-        .default('vault' as const),
-    )
-    .addOption(
-      new Option('--evidence <source>', 'tdx: configfs-tsm; simulated: a SIMULATED TD for tests')
-        .choices(['tdx', 'simulated'] as const)
-        .default('tdx' as const),
-    )
-    .option('--simulated-td <dir>', 'directory made by "simulate td", with --evidence simulated')
+    );
+  return addBrokerKeyOptions(command)
     .option('--json', 'print the result as JSON')
     .option('-q, --quiet', 'do not report steps on standard error')
     .action(async (options) => {
@@ -71,31 +52,6 @@ export function upCommand() {
       if (options.json) printJson(info);
       else printServerInfo(info);
     });
-}
-
-type UpCliOptions = ReturnType<ReturnType<typeof upCommand>['opts']>;
-
-function brokerKeySource(options: UpCliOptions): BrokerKeySource | undefined {
-  if (!options.kbs) return undefined;
-  if (!options.kbsCa) {
-    throw new ConfigError('INVALID_OPTION', '--kbs needs --kbs-ca', {
-      hint: 'pass the broker CA certificate, tls/ca.pem of the broker directory',
-    });
-  }
-  if (options.evidence === 'simulated' && !options.simulatedTd) {
-    throw new ConfigError('INVALID_OPTION', '--evidence simulated needs --simulated-td', {
-      hint: 'create a simulated TD with: mariadb-tdx simulate td --dir DIR',
-    });
-  }
-  return {
-    kind: 'kbs',
-    url: options.kbs,
-    caFile: resolve(options.kbsCa),
-    keyset: options.keyset,
-    mode: options.keyDelivery,
-    evidence: options.evidence,
-    simulatedTd: options.simulatedTd ? resolve(options.simulatedTd) : undefined,
-  };
 }
 
 function printServerInfo(info: LocalServerInfo) {

@@ -1,4 +1,7 @@
 import { Command, Option } from '@commander-js/extra-typings';
+import { ConfigError } from '../../errors.js';
+import { X509Certificate } from 'node:crypto';
+import { readInputFile } from '../files.js';
 import type { CreateVmResult } from '../../vm/create.js';
 import { renderPairs } from '../../report/table.js';
 import { createStyle } from '../../report/style.js';
@@ -61,6 +64,17 @@ export function vmCreateCommand() {
         .choices(['auto', 'on', 'off'] as const)
         .default('auto' as const),
     )
+    .option(
+      '--kbs <url>',
+      'TD only: take the database keys from this key broker by attestation, as the guest reaches it',
+    )
+    .option('--kbs-ca <file>', 'CA certificate of the broker (required with --kbs)')
+    .option('--keyset <name>', 'key set on the broker', 'mariadb')
+    .addOption(
+      new Option('--key-delivery <mode>', 'how the agent in the TD hands MariaDB its keys')
+        .choices(['vault', 'keyfile'] as const)
+        .default('vault' as const),
+    )
     .option('--no-bundle', 'do not copy Node.js and mariadb-tdx into the seed (the image has them)')
     .option('--no-wait', 'return once the VM started, without waiting for MariaDB')
     .option(
@@ -74,9 +88,8 @@ export function vmCreateCommand() {
     .option('--json', 'print the result as JSON')
     .option('-q, --quiet', 'do not report steps on standard error')
     .action(async (options) => {
-      const [{ createVm }, { ConfigError }, { readSshKeys }] = await Promise.all([
+      const [{ createVm }, { readSshKeys }] = await Promise.all([
         import('../../vm/create.js'),
-        import('../../errors.js'),
         import('../../vm/ssh-keys.js'),
       ]);
       if (Boolean(options.tdx) === Boolean(options.regular)) {
@@ -105,6 +118,7 @@ export function vmCreateCommand() {
         sshAuthorizedKeys: options.dryRun ? [] : await readSshKeys(options.sshKey),
         datasetRows: options.rows,
         egress: options.egress,
+        keyBroker: await readKeyBroker(options),
         vsock: options.vsock,
         bundle: options.bundle,
         wait: options.wait,
@@ -115,6 +129,39 @@ export function vmCreateCommand() {
       if (options.json) printJson(result);
       else printCreated(result);
     });
+}
+
+type VmCreateCliOptions = ReturnType<ReturnType<typeof vmCreateCommand>['opts']>;
+
+async function readKeyBroker(options: VmCreateCliOptions) {
+  if (!options.kbs) {
+    if (options.kbsCa) {
+      throw new ConfigError('INVALID_OPTION', '--kbs-ca has no effect without --kbs', {
+        hint: 'add --kbs URL of the key broker, or drop --kbs-ca',
+      });
+    }
+    return undefined;
+  }
+  if (!options.kbsCa) {
+    throw new ConfigError('INVALID_OPTION', '--kbs needs --kbs-ca', {
+      hint: 'pass the broker CA certificate, tls/ca.pem of the broker directory',
+    });
+  }
+  const caPem = await readCaCertificate(options.kbsCa);
+  return { url: options.kbs, caPem, keyset: options.keyset, delivery: options.keyDelivery };
+}
+
+/** Reads the broker's CA certificate, which the seed carries into the TD. */
+async function readCaCertificate(path: string): Promise<string> {
+  const pem = await readInputFile(path, 'broker CA file', '--kbs-ca');
+  try {
+    new X509Certificate(pem);
+  } catch {
+    throw new ConfigError('INVALID_OPTION', `--kbs-ca ${path} is not a PEM certificate`, {
+      hint: 'pass tls/ca.pem of the broker directory',
+    });
+  }
+  return pem;
 }
 
 function printCreated(result: CreateVmResult) {
