@@ -1,5 +1,4 @@
-import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURE_CASES, readFixture } from '../helpers/attest.js';
@@ -7,6 +6,7 @@ import { runCli } from '../helpers/cli.js';
 import { tdxFixture } from '../helpers/fixtures.js';
 import { F1_PATHS, startPccs, type TestPccs } from '../helpers/pccs.js';
 import { resignEvidence } from '../helpers/test-chain.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 const F1 = FIXTURE_CASES.F1;
 const collateralArgs = (testCase: (typeof FIXTURE_CASES)[keyof typeof FIXTURE_CASES]) =>
@@ -27,7 +27,7 @@ const verifyArgs = (name: keyof typeof FIXTURE_CASES, extra: string[] = []) => {
 let workDir: string;
 
 beforeAll(async () => {
-  workDir = await mkdtemp(join(tmpdir(), 'mariadb-tdx-quote-'));
+  workDir = await scratchDir('mariadb-tdx-quote-');
 });
 
 describe('quote verify', () => {
@@ -139,7 +139,7 @@ describe('quote verify with test evidence', () => {
         crlNextUpdate: new Date('2025-08-01T00:00:00Z'),
       },
     );
-    evidenceDir = await mkdtemp(join(tmpdir(), 'mariadb-tdx-evidence-'));
+    evidenceDir = await scratchDir('mariadb-tdx-evidence-');
     const { collateral } = evidence;
     const signed = (key: string, document: { text: string; signature: Uint8Array }) =>
       `{"${key}":${document.text},"signature":"${Buffer.from(document.signature).toString('hex')}"}`;

@@ -1,5 +1,4 @@
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseQuote } from '../../src/attest/abi/quote.js';
@@ -11,13 +10,14 @@ import { splitSignedJson } from '../../src/attest/verify/signed-json.js';
 import { verifyQuote } from '../../src/attest/verify/verify.js';
 import { FIXTURE_CASES, expectCode, expectCodeAsync, readFixture } from '../helpers/attest.js';
 import { tdxFixture } from '../helpers/fixtures.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 const F1 = FIXTURE_CASES.F1;
 const F5 = FIXTURE_CASES.F5;
 let workDir: string;
 
 beforeAll(async () => {
-  workDir = await mkdtemp(join(tmpdir(), 'mariadb-tdx-collateral-'));
+  workDir = await scratchDir('mariadb-tdx-collateral-');
 });
 
 describe('splitSignedJson', () => {

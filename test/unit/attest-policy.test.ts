@@ -1,5 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { toHex } from '../../src/attest/abi/describe.js';
@@ -16,6 +15,7 @@ import {
   fixtureCollateral,
   readFixture,
 } from '../helpers/attest.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 const results = new Map<string, QuoteVerification>();
 
@@ -87,7 +87,7 @@ describe('parsePolicy', () => {
 
 describe('loadPolicy', () => {
   it('reads YAML and JSON files', async () => {
-    const directory = await mkdtemp(join(tmpdir(), 'mariadb-tdx-policy-'));
+    const directory = await scratchDir('mariadb-tdx-policy-');
     const yamlPath = join(directory, 'policy.yaml');
     await writeFile(
       yamlPath,

@@ -1,20 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { reconcileKeyChecks } from '../../src/kbs/agent/key-checks.js';
 import type { ReleasedKeys, ReleasedVersion } from '../../src/kbs/agent/obtain.js';
 import { requireRamDirectory, writeRamKeyFile } from '../../src/kbs/agent/ram-key-file.js';
 import { computeKeyCheckValue, parseKeyFile } from '../../src/mariadb/keys.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 function version(number: number, key = randomBytes(32)): ReleasedVersion {
   return { version: number, key, kcv: computeKeyCheckValue(key) };
 }
 
 async function recordPath() {
-  return join(await mkdtemp(join(tmpdir(), 'kbs-kcv-')), 'broker-key-check.json');
+  return join(await scratchDir('kbs-kcv-'), 'broker-key-check.json');
 }
 
 describe('check values of released keys', () => {

@@ -1,15 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { BrokerError } from '../../src/kbs/errors.js';
 import { KeyStore } from '../../src/kbs/store/key-store.js';
 import { generateMasterKey, loadSealingKey } from '../../src/kbs/store/sealing.js';
 import { computeKeyCheckValue } from '../../src/mariadb/keys.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 async function openStore(root?: string) {
-  const dir = root ?? (await mkdtemp(join(tmpdir(), 'kbs-store-')));
+  const dir = root ?? (await scratchDir('kbs-store-'));
   const masterKey = join(dir, 'master.key');
   await writeFile(masterKey, generateMasterKey(), { flag: 'wx' }).catch(() => undefined);
   const store = new KeyStore(join(dir, 'keys'), await loadSealingKey(masterKey));

@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { KeyError } from '../../src/errors.js';
@@ -12,6 +11,7 @@ import {
   generateKeyRing,
   parseKeyFile,
 } from '../../src/mariadb/keys.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 describe('key file format', () => {
   it('round-trips generated keys', () => {
@@ -69,7 +69,7 @@ describe('encrypted key file', () => {
   });
 
   it('is readable by openssl enc with -md sha1', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'kf-'));
+    const dir = await scratchDir('kf-');
     await writeFile(join(dir, 'keyfile.enc'), encryptKeyFile(plaintext, passphrase));
     await writeFile(join(dir, 'pass'), passphrase);
     const output = execFileSync('openssl', [
@@ -87,7 +87,7 @@ describe('encrypted key file', () => {
   });
 
   it('reads files written by openssl enc with -md sha1', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'kf-'));
+    const dir = await scratchDir('kf-');
     await writeFile(join(dir, 'keyfile'), plaintext);
     await writeFile(join(dir, 'pass'), passphrase);
     execFileSync(

@@ -1,0 +1,4 @@
+import { afterAll } from 'vitest';
+import { removeScratchDirs } from './helpers/scratch.js';
+
+afterAll(removeScratchDirs);
