@@ -80,8 +80,9 @@ export async function up(options: UpOptions = {}): Promise<LocalServerInfo> {
 
   const binaries = await locateMariadb();
   // A directory that another run is creating has files but no manifest yet; its lock tells.
-  await rejectIfLocked(layout);
+  // Files appear only after that run took the lock, so the lock is read after the files.
   const kind = await classifyStateDir(layout);
+  await rejectIfLocked(layout);
   rejectUnusable(layout, kind);
   await ensurePrivateDirectory(layout.root);
   const release = await lockStateDir(layout);
