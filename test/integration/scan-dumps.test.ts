@@ -1,12 +1,15 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, stat, truncate } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { chmod, readdir, readFile, stat, symlink, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dumpProcess } from '../../src/scan/dump/dump.js';
 import { scan } from '../../src/scan/scan.js';
+import { CLI_PATH } from '../helpers/cli.js';
 import { dumpGuestMemory, qemuAvailable } from '../helpers/qemu.js';
-import { scratchDirectory } from '../helpers/scan.js';
+import { runCli, scratchDirectory } from '../helpers/scan.js';
 
 const hasQemu = await qemuAvailable();
 const SECRET = 'Margarethe Vinterberg';
@@ -113,6 +116,8 @@ describe('process dumps', () => {
     expect(readelf.stdout).toMatch(/Type:\s+CORE/);
     expect(readelf.stdout).toContain('LOAD');
 
+    expect((await stat(output)).mode & 0o777).toBe(0o600);
+
     const report = await scan({ sources: [output], values: [{ value: marker }] });
     const hit = report.values[0]!.first[0]!;
     expect(hit.addressSpace).toBe('virtual');
@@ -122,6 +127,50 @@ describe('process dumps', () => {
       timeout: 120_000,
     });
     expect(gdb.stdout).toContain(marker);
+  });
+
+  it('rejects a symbolic link as output, even with --force', async () => {
+    const target = join(dir, 'link-target');
+    await writeFile(target, 'untouched');
+    const link = join(dir, 'link.core');
+    await symlink(target, link);
+    const result = runCli(['dump', '--pid', String(child.pid), '-o', link, '--force']);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(`error: ${link} is a symbolic link`);
+    expect(result.stderr).toContain('[OUTPUT_UNSUPPORTED]');
+    expect(await readFile(target, 'utf8')).toBe('untouched');
+  });
+
+  it('replaces an existing core only with --force', async () => {
+    const output = join(dir, 'existing.core');
+    await writeFile(output, 'old');
+    const kept = runCli(['dump', '--pid', String(child.pid), '-o', output]);
+    expect(kept.status).toBe(2);
+    expect(kept.stderr).toContain(`error: ${output} already exists [OUTPUT_EXISTS]`);
+    expect(await readFile(output, 'utf8')).toBe('old');
+
+    const replaced = runCli([
+      'dump',
+      '--pid',
+      String(child.pid),
+      '-o',
+      output,
+      '--force',
+      '--json',
+    ]);
+    expect(replaced.status).toBe(0);
+    const result = JSON.parse(replaced.stdout) as { fileBytes: number };
+    const stats = await stat(output);
+    expect(stats.size).toBe(result.fileBytes);
+    expect(stats.mode & 0o777).toBe(0o600);
+  });
+
+  it('rejects /dev/full as output', () => {
+    const result = runCli(['dump', '--pid', String(child.pid), '-o', '/dev/full']);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('error: /dev/full is not a regular file');
+    expect(result.stderr).toContain('[OUTPUT_UNSUPPORTED]');
+    expect(result.stderr).toContain('choose a path for a new file');
   });
 
   it('finds the value in the live process at the same kind of address', async () => {
@@ -135,5 +184,98 @@ describe('process dumps', () => {
     await expect(
       scan({ sources: [{ pid: 2 ** 22 + 1 }], values: [{ value: marker }] }),
     ).rejects.toMatchObject({ code: 'PROCESS_NOT_FOUND' });
+  });
+});
+
+/** State letter of a process from /proc/PID/stat, such as S (sleeping) or T (stopped). */
+function processState(pid: number): string {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+}
+
+/** Starts a node process with `mebibytes` of non-zero memory and waits until it is ready. */
+async function startHolder(mebibytes: number) {
+  const holder = spawn(
+    process.execPath,
+    [
+      '-e',
+      `globalThis.b = Buffer.alloc(${mebibytes} * 1024 * 1024, 0x41); setInterval(() => {}, 1000); console.log('ready')`,
+    ],
+    { stdio: ['ignore', 'pipe', 'ignore'] },
+  );
+  await new Promise((resolve) => holder.stdout.once('data', resolve));
+  return holder;
+}
+
+describe('dump --freeze', () => {
+  let dir: string;
+  let dispose: () => Promise<void>;
+  let holder: ReturnType<typeof spawn>;
+
+  beforeAll(async () => {
+    ({ dir, dispose } = await scratchDirectory());
+    holder = await startHolder(1024);
+  });
+  afterAll(async () => {
+    holder?.kill('SIGKILL');
+    await dispose?.();
+  });
+
+  /** Runs a frozen dump and sends `signal` to it as soon as the process is stopped. */
+  async function interruptFrozenDump(signal: NodeJS.Signals, output: string) {
+    const dumper = spawn(
+      process.execPath,
+      [CLI_PATH, 'dump', '--pid', String(holder.pid), '-o', output, '--freeze'],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    dumper.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    const closed = new Promise<number | null>((resolve) => dumper.on('close', resolve));
+    let stopped = false;
+    while (dumper.exitCode === null && !stopped) {
+      stopped = processState(holder.pid!) === 'T';
+      if (!stopped) await sleep(1);
+    }
+    if (stopped) dumper.kill(signal);
+    return { stopped, status: await closed, stderr };
+  }
+
+  it.each(['SIGINT', 'SIGTERM'] as const)('continues the process after %s', async (signal) => {
+    const output = join(dir, `${signal}.core`);
+    const result = await interruptFrozenDump(signal, output);
+    expect(result.stopped).toBe(true);
+    expect(result.status).toBe(130);
+    expect(result.stderr).toContain(`${output} was not written [INTERRUPTED]`);
+    expect(processState(holder.pid!)).not.toBe('T');
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('continues the process after a write error', async () => {
+    const output = join(dir, 'limited.core');
+    // RLIMIT_FSIZE makes writes past 10,000 blocks fail with EFBIG in the middle of the copy.
+    const command = `ulimit -f 10000 && exec "$0" "$@"`;
+    const result = spawnSync(
+      'sh',
+      [
+        '-c',
+        command,
+        process.execPath,
+        CLI_PATH,
+        'dump',
+        '--pid',
+        String(holder.pid),
+        '-o',
+        output,
+        '--freeze',
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(
+      `error: writing ${output} failed: the file size limit was reached`,
+    );
+    expect(result.stderr).toContain('[OUTPUT_FAILED]');
+    expect(processState(holder.pid!)).not.toBe('T');
+    expect(await readdir(dir)).toEqual([]);
   });
 });
