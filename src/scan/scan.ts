@@ -138,7 +138,10 @@ function startPool(
   const { module, tablesBase } = matcherModule();
   const maxOffsets = options.maxOffsets ?? DEFAULT_MAX_OFFSETS;
   const tables = buildMatcherTables(needles.patterns, tablesBase, Math.max(1, maxOffsets));
-  const overlap = Math.max(0, ...needles.patterns.map((p) => p.length)) - 1;
+  // A loop, not Math.max(...lengths): spreading 100,000 arguments overflows the call stack.
+  let longest = 0;
+  for (const pattern of needles.patterns) longest = Math.max(longest, pattern.length);
+  const overlap = longest - 1;
   const chunkCount = Math.ceil(totalBytes / chunkBytes) || 1;
   const workers = Math.max(1, Math.min(options.workers ?? availableParallelism(), chunkCount));
   const pool = new ScanPool(workers, {
@@ -175,7 +178,8 @@ function buildReport(
     redact: options.redact ?? false,
     contextLines: options.contextLines ?? DEFAULT_CONTEXT_LINES,
   });
-  const found = values.filter((v) => v.found).length;
+  let found = 0;
+  for (const value of values) if (value.found) found++;
   const { scannedBytes, seconds, skipped, problems } = outcome;
   return {
     sources,

@@ -86,6 +86,19 @@ describe('mariadb-tdx scan', () => {
     expect(report.summary.complete).toBe(false);
   });
 
+  it('reads a values file of 130,000 lines', async () => {
+    const many = join(dir, 'many-values.txt');
+    const name = (i: number) => `account-${i.toString().padStart(7, '0')}`;
+    await writeFile(many, Array.from({ length: 130_000 }, (_, i) => `${name(i)}\n`).join(''));
+    const file = join(dir, 'many.bin');
+    await writePlanted(file, 10_000, [[name(129_999), 700]]);
+    const result = runCli(['scan', file, '--values', many]);
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(1);
+    expect(result.stdout).toContain('130000 values, 1 found, 129999 not found.');
+    expect(result.stdout).toContain(`${name(129_999)} │`);
+  });
+
   it('rejects a source list without values', () => {
     const result = runCli(['scan', dir]);
     expect(result.status).toBe(2);

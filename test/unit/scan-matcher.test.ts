@@ -234,6 +234,18 @@ describe('scan of files', () => {
     expect(report.values[0]!.length).toBe(21);
   });
 
+  it('scans 80,000 values in two encodings', async () => {
+    // 160,000 patterns: spreading them into one call, as Math.max(...lengths), overflows the stack.
+    const path = join(dir, 'many.bin');
+    const count = 80_000;
+    const name = (i: number) => `account-${i.toString().padStart(7, '0')}`;
+    await writePlanted(path, 100_000, [[name(count - 1), 5000]]);
+    const values = Array.from({ length: count }, (_, i) => ({ value: name(i) }));
+    const report = await scan({ sources: [path], values, workers: 1 });
+    expect(report.summary.patterns).toBe(2 * count);
+    expect(report.values.filter((v) => v.found).map((v) => v.value)).toEqual([name(count - 1)]);
+  });
+
   it('scans bytes in memory', async () => {
     const bytes = Buffer.concat([
       randomBytes(100),

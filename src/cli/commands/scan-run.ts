@@ -49,21 +49,26 @@ async function databaseValues(options: ScanCliOptions): Promise<ScanValue[]> {
   }
   try {
     const values: ScanValue[] = [];
-    for (const spec of specs)
-      values.push(
-        ...(await valuesFromDatabase(connection, spec, MAX_DATABASE_VALUES - values.length)),
-      );
+    for (const spec of specs) {
+      const limit = MAX_DATABASE_VALUES - values.length;
+      appendAll(values, await valuesFromDatabase(connection, spec, limit));
+    }
     return values;
   } finally {
     await connection.end();
   }
 }
 
+/** Appends without spreading, which overflows the call stack beyond about 100,000 items. */
+function appendAll<T>(target: T[], items: readonly T[]) {
+  for (const item of items) target.push(item);
+}
+
 async function collectValues(options: ScanCliOptions): Promise<ScanValue[]> {
   const values: ScanValue[] = [];
   if (options.values) {
     const { readValuesFile } = await import('../../scan/needles/inputs.js');
-    values.push(...(await readValuesFile(options.values)));
+    appendAll(values, await readValuesFile(options.values));
   }
   if (options.dataset) {
     const [{ bankingValues }, { readDatasetRecord }, { stateLayout }] = await Promise.all([
@@ -72,9 +77,9 @@ async function collectValues(options: ScanCliOptions): Promise<ScanValue[]> {
       import('../../mariadb/layout.js'),
     ]);
     const record = await readDatasetRecord(stateLayout(options.dir), options.dataset);
-    values.push(...bankingValues({ rows: record.rows, seed: record.seed }));
+    appendAll(values, bankingValues({ rows: record.rows, seed: record.seed }));
   }
-  if (options.fromDb) values.push(...(await databaseValues(options)));
+  if (options.fromDb) appendAll(values, await databaseValues(options));
   if (!options.values && !options.dataset && !options.fromDb) {
     throw new ConfigError('INVALID_OPTION', 'no values to search for', {
       hint: 'pass --values FILE, --dataset banking or --from-db DB.TABLE:COLUMNS',
