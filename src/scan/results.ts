@@ -95,6 +95,7 @@ export class HitCollector {
   }
 
   private insert(value: number, hit: StoredHit) {
+    if (this.keep === 0) return;
     const list = this.first[value]!;
     const before = (a: StoredHit, b: StoredHit) =>
       a.order < b.order || (a.order === b.order && a.offset < b.offset);

@@ -234,6 +234,34 @@ describe('scan of files', () => {
     expect(report.values[0]!.length).toBe(21);
   });
 
+  it('counts hits without listing any at max offsets 0', async () => {
+    const path = join(dir, 'no-offsets.bin');
+    await writePlanted(path, 20_000, [
+      ['Thaddeus Okonkwo-Reyes', 100],
+      ['Thaddeus Okonkwo-Reyes', 15_000],
+    ]);
+    const report = await scan({
+      sources: [path],
+      values: [{ value: 'Thaddeus Okonkwo-Reyes' }],
+      maxOffsets: 0,
+    });
+    expect(report.values[0]!.hits).toBe(2);
+    expect(report.values[0]!.first).toEqual([]);
+  });
+
+  it.each([
+    ['maxOffsets', { maxOffsets: 1001 }],
+    ['maxOffsets', { maxOffsets: -1 }],
+    ['contextLines', { contextLines: 1.5 }],
+    ['workers', { workers: 0 }],
+    ['chunkBytes', { chunkBytes: 100 }],
+  ])('rejects %s out of range', async (_name, option) => {
+    const path = join(dir, 'fingerprint.bin');
+    await expect(
+      scan({ sources: [path], values: [{ value: 'abcdef' }], ...option }),
+    ).rejects.toMatchObject({ code: 'VALUES_INVALID' });
+  });
+
   it('scans 80,000 values in two encodings', async () => {
     // 160,000 patterns: spreading them into one call, as Math.max(...lengths), overflows the stack.
     const path = join(dir, 'many.bin');
