@@ -1,7 +1,7 @@
 import { hitContext, type HitContext } from './context.js';
 import { formatAddress } from './format.js';
 import type { Encoding } from './needles/encodings.js';
-import { redactValue, valueBytes, type NeedleSet } from './needles/needles.js';
+import { redactValue, valueBytes, type NeedleSet, type ShortForm } from './needles/needles.js';
 import type { WorkerHit } from './pool/protocol.js';
 import type { Region, SourceSummary } from './sources/types.js';
 
@@ -38,11 +38,14 @@ export interface ValueResult {
   readonly hits: number;
   /** Hits per searched encoding (0 for encodings searched and not found). */
   readonly encodings: Partial<Record<Encoding, number>>;
+  /** Encoded forms not searched because they are shorter than the minimum length. */
+  readonly tooShort: readonly ShortForm[];
   /** The first hits in input order. */
   readonly first: readonly HitLocation[];
 }
 
 interface StoredHit {
+  readonly pattern: number;
   readonly order: number;
   readonly offset: number;
   readonly encoding: Encoding;
@@ -51,11 +54,16 @@ interface StoredHit {
   readonly contextOffset?: number | undefined;
 }
 
+/** Presentation options of {@link HitCollector.results}. */
+export interface ResultOptions {
+  readonly redact: boolean;
+  readonly contextLines: number;
+}
+
 /** Collects hits per value, keeping counts and the first `keep` hits in input order. */
 export class HitCollector {
   private readonly counts: Map<Encoding, number>[];
   private readonly first: StoredHit[][];
-  private readonly lengths = new Map<string, number>();
 
   constructor(
     private readonly needles: NeedleSet,
@@ -63,11 +71,6 @@ export class HitCollector {
   ) {
     this.counts = needles.values.map(() => new Map());
     this.first = needles.values.map(() => []);
-    needles.owners.forEach((owners, pattern) => {
-      for (const owner of owners) {
-        this.lengths.set(`${owner.value}:${owner.encoding}`, needles.patterns[pattern]!.length);
-      }
-    });
   }
 
   addCounts(counts: readonly [number, number][]) {
@@ -83,6 +86,7 @@ export class HitCollector {
     for (const hit of hits) {
       for (const owner of this.needles.owners[hit.pattern]!) {
         this.insert(owner.value, {
+          pattern: hit.pattern,
           order,
           offset: hit.offset,
           encoding: owner.encoding,
@@ -107,10 +111,7 @@ export class HitCollector {
   }
 
   /** Builds the per-value results. */
-  results(
-    sources: readonly SourceSummary[],
-    options: { redact: boolean; contextLines: number },
-  ): ValueResult[] {
+  results(sources: readonly SourceSummary[], options: ResultOptions): ValueResult[] {
     const rejected = new Set(this.needles.rejected.map((r) => r.index));
     const results: ValueResult[] = [];
     this.needles.values.forEach((value, index) => {
@@ -119,7 +120,8 @@ export class HitCollector {
       const counts = this.counts[index]!;
       const encodings: Partial<Record<Encoding, number>> = {};
       for (const encoding of searched) encodings[encoding] = counts.get(encoding) ?? 0;
-      const hits = [...counts.values()].reduce((sum, n) => sum + n, 0);
+      let hits = 0;
+      for (const count of counts.values()) hits += count;
       const bytes = valueBytes(value);
       const text =
         typeof value.value === 'string' ? value.value : Buffer.from(bytes).toString('hex');
@@ -132,7 +134,8 @@ export class HitCollector {
         found: hits > 0,
         hits,
         encodings,
-        first: this.first[index]!.map((hit) => this.location(hit, sources, options, index)),
+        tooShort: this.needles.shortForms[index]!,
+        first: this.first[index]!.map((hit) => this.location(hit, sources, options)),
       });
     });
     return results;
@@ -141,11 +144,10 @@ export class HitCollector {
   private location(
     hit: StoredHit,
     sources: readonly SourceSummary[],
-    options: { redact: boolean; contextLines: number },
-    value: number,
+    options: ResultOptions,
   ): HitLocation {
     const region = hit.region;
-    const length = this.patternLength(value, hit.encoding);
+    const length = this.needles.patterns[hit.pattern]!.length;
     let context: HitContext | undefined;
     if (!options.redact && hit.context && hit.contextOffset !== undefined) {
       context = hitContext(
@@ -173,9 +175,5 @@ export class HitCollector {
           : formatAddress(region.virtualAddress + BigInt(hit.offset)),
       context,
     };
-  }
-
-  private patternLength(value: number, encoding: Encoding): number {
-    return this.lengths.get(`${value}:${encoding}`) ?? 0;
   }
 }

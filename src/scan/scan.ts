@@ -1,14 +1,8 @@
 import { availableParallelism } from 'node:os';
-import { ScanError } from './errors.js';
 import { buildMatcherTables, type MatcherSummary, type MatcherTables } from './matcher/tables.js';
 import { matcherModule } from './matcher/instance.js';
 import type { Encoding } from './needles/encodings.js';
-import {
-  buildNeedles,
-  type NeedleSet,
-  type RejectedValue,
-  type ScanValue,
-} from './needles/needles.js';
+import type { NeedleSet, RejectedValue, ScanValue } from './needles/needles.js';
 import { ScanPool } from './pool/pool.js';
 import type { FromWorker } from './pool/protocol.js';
 import {
@@ -19,8 +13,9 @@ import {
   throttle,
   type Chunk,
 } from './chunks.js';
+import { checkOptions, openAll, prepareNeedles } from './prepare.js';
 import { HitCollector, type ValueResult } from './results.js';
-import { openSource, type ScanSource } from './sources/open.js';
+import type { ScanSource } from './sources/open.js';
 import type {
   OpenedSource,
   Region,
@@ -36,7 +31,10 @@ export interface ScanOptions {
   readonly values: readonly ScanValue[];
   /** Encodings to search; default all that apply to each value. */
   readonly encodings?: readonly Encoding[] | undefined;
-  /** Values shorter than this many bytes are rejected; default 4. */
+  /**
+   * Encoded forms shorter than this many bytes are not searched, and values with no form left
+   * are rejected; default 4, at least 4.
+   */
   readonly minLength?: number | undefined;
   /** Hits kept per value, the first in input order; default 5. */
   readonly maxOffsets?: number | undefined;
@@ -69,6 +67,8 @@ export interface ScanSummary {
   readonly valuesNotFound: number;
   readonly valuesRejected: number;
   readonly patterns: number;
+  /** Encoded forms shorter than this many bytes were not searched. */
+  readonly minLength: number;
   readonly workers: number;
   readonly matcher: MatcherSummary;
   /** True when every byte of every source was scanned. */
@@ -90,43 +90,6 @@ const DEFAULT_MAX_OFFSETS = 5;
 const DEFAULT_CONTEXT_LINES = 2;
 const CONTEXT_BYTES = 160;
 const CONTEXT_HITS = 3;
-
-function checkPositive(name: string, value: number | undefined, min: number, max: number) {
-  if (value !== undefined && (!Number.isInteger(value) || value < min || value > max)) {
-    throw new ScanError(
-      'VALUES_INVALID',
-      `${name} ${value} is not a whole number from ${min} to ${max}`,
-    );
-  }
-}
-
-async function openAll(sources: readonly ScanSource[]): Promise<OpenedSource[]> {
-  if (sources.length === 0) {
-    throw new ScanError('NO_SOURCES', 'nothing to scan', {
-      hint: 'name files, directories, dumps or a --pid',
-    });
-  }
-  const opened: OpenedSource[] = [];
-  for (const [index, source] of sources.entries()) opened.push(await openSource(source, index));
-  return opened;
-}
-
-function prepareNeedles(options: ScanOptions): NeedleSet {
-  const needles = buildNeedles(options.values, {
-    encodings: options.encodings,
-    minLength: options.minLength,
-  });
-  if (needles.patterns.length === 0) {
-    const reason =
-      options.values.length === 0
-        ? 'no values were given'
-        : `all ${options.values.length} values were rejected`;
-    throw new ScanError('NO_VALUES', `nothing to search for: ${reason}`, {
-      hint: `give values of at least ${needles.minLength} bytes`,
-    });
-  }
-  return needles;
-}
 
 /** Builds the matcher tables and starts as many workers as the input can keep busy. */
 function startPool(
@@ -196,6 +159,7 @@ function buildReport(
       valuesNotFound: values.length - found,
       valuesRejected: needles.rejected.length,
       patterns: needles.patterns.length,
+      minLength: needles.minLength,
       workers: outcome.pool.size,
       matcher: outcome.tables.summary,
       complete: skipped.length === 0 && problems.length === 0,
@@ -214,14 +178,10 @@ function buildReport(
  * if (report.summary.valuesFound > 0) console.log('plaintext found');
  */
 export async function scan(options: ScanOptions): Promise<ScanReport> {
+  checkOptions(options);
   const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
-  checkPositive('chunk size', options.chunkBytes, 4096, 1 << 30);
-  checkPositive('worker count', options.workers, 1, 256);
-  checkPositive('offsets per value', options.maxOffsets, 0, 1000);
-  checkPositive('context lines', options.contextLines, 0, 100);
-
   const needles = prepareNeedles(options);
-  const opened = await openAll(options.sources);
+  const opened = await openAll(options);
   const totalBytes = opened.reduce((sum, s) => sum + s.summary.bytes, 0);
   const { pool, tables, overlap } = startPool(options, needles, totalBytes, chunkBytes);
   const collector = new HitCollector(needles, options.maxOffsets ?? DEFAULT_MAX_OFFSETS);

@@ -208,7 +208,12 @@ describe('scan of files', () => {
       minLength: 5,
     });
     expect(report.rejected).toEqual([
-      { index: 0, length: 3, reason: 'shorter than 5 bytes', label: undefined },
+      {
+        index: 0,
+        length: 3,
+        reason: 'shorter than 5 bytes in every encoding that applies (utf8, utf16le)',
+        label: undefined,
+      },
     ]);
     expect(report.values.map((v) => v.index)).toEqual([1]);
   });
@@ -260,6 +265,23 @@ describe('scan of files', () => {
     await expect(
       scan({ sources: [path], values: [{ value: 'abcdef' }], ...option }),
     ).rejects.toMatchObject({ code: 'VALUES_INVALID' });
+  });
+
+  it('finds a negative BIGINT as its 8 stored bytes', async () => {
+    const path = join(dir, 'bigint.bin');
+    // -5 as InnoDB stores a signed BIGINT: big-endian with the sign bit inverted.
+    await writePlanted(path, 10_000, [[Buffer.from('7ffffffffffffffb', 'hex'), 4000]]);
+    const report = await scan({
+      sources: [path],
+      values: [{ value: '-5', type: 'integer', integerBytes: 8 }],
+    });
+    expect(report.rejected).toEqual([]);
+    expect(report.values[0]!.encodings).toEqual({ integer: 1 });
+    expect(report.values[0]!.first[0]!.offset).toBe(4000);
+    expect(report.values[0]!.tooShort).toEqual([
+      { encoding: 'utf8', length: 2 },
+      { encoding: 'utf16le', length: 2 },
+    ]);
   });
 
   it('scans 80,000 values in two encodings', async () => {

@@ -63,6 +63,31 @@ describe('readValuesFile', () => {
 });
 
 describe('buildNeedles', () => {
+  it('leaves out only short encoded forms', () => {
+    const needles = buildNeedles([
+      { value: '65000', type: 'integer', integerBytes: 2, unsigned: true },
+      { value: '-5', type: 'integer', integerBytes: 8 },
+      { value: '100', type: 'integer', integerBytes: 1 },
+    ]);
+    expect(needles.encodingsByValue).toEqual([['utf8', 'utf16le'], ['integer'], []]);
+    expect(needles.shortForms[0]).toEqual([{ encoding: 'integer', length: 2 }]);
+    expect(needles.rejected).toEqual([
+      {
+        index: 2,
+        label: undefined,
+        length: 3,
+        reason: 'shorter than 4 bytes in every encoding that applies (utf8, utf16le, integer)',
+      },
+    ]);
+  });
+
+  it('rejects more than 500,000 values', () => {
+    const values = Array.from({ length: 500_001 }, () => ({ value: 'same value' }));
+    expect(() => buildNeedles(values)).toThrowError(
+      expect.objectContaining({ code: 'TOO_MANY_PATTERNS' }),
+    );
+  });
+
   it('encodes banking balances in every form', () => {
     const values = bankingValues({ rows: 0 });
     const needles = buildNeedles(values);

@@ -1,0 +1,76 @@
+import { ScanError } from './errors.js';
+import { buildNeedles, type NeedleSet } from './needles/needles.js';
+import type { ScanOptions } from './scan.js';
+import { openSource } from './sources/open.js';
+import type { OpenedSource } from './sources/types.js';
+
+// Checks and preparation of a scan before any worker starts: options, needles and sources.
+
+function checkRange(name: string, value: number | undefined, min: number, max: number) {
+  if (value !== undefined && (!Number.isInteger(value) || value < min || value > max)) {
+    throw new ScanError(
+      'VALUES_INVALID',
+      `${name} ${value} is not a whole number from ${min} to ${max}`,
+    );
+  }
+}
+
+/** Rejects out-of-range options before any work starts. */
+export function checkOptions(options: ScanOptions) {
+  checkRange('chunk size', options.chunkBytes, 4096, 1 << 30);
+  checkRange('worker count', options.workers, 1, 256);
+  checkRange('offsets per value', options.maxOffsets, 0, 1000);
+  checkRange('context lines', options.contextLines, 0, 100);
+}
+
+/** Explains why no value is left to search for, for each way that can happen. */
+function noValuesError(options: ScanOptions, needles: NeedleSet): ScanError {
+  if (options.values.length === 0) {
+    return new ScanError('NO_VALUES', 'nothing to search for: no values were given', {
+      hint: 'give the values to search for',
+    });
+  }
+  const count = options.values.length;
+  const short = needles.rejected.filter((r) => r.reason.startsWith('shorter')).length;
+  const hints: string[] = [];
+  if (short > 0) {
+    hints.push(
+      `${short} ${short === 1 ? 'is' : 'are'} shorter than ${needles.minLength} bytes in every encoding searched`,
+    );
+  }
+  if (short < count) {
+    const selected = (options.encodings ?? []).join(', ');
+    hints.push(
+      `${count - short} ${count - short === 1 ? 'has' : 'have'} no form in the encodings selected (${selected}): decimal applies only to values of type decimal, integer to type integer, bytes to raw bytes, utf8 and utf16le to text`,
+    );
+  }
+  return new ScanError(
+    'NO_VALUES',
+    `nothing to search for: none of the ${count} ${count === 1 ? 'value' : 'values'} can be searched`,
+    { hint: `${hints.join('; ')}` },
+  );
+}
+
+/** Builds the needles, or throws NO_VALUES with the reason that applies. */
+export function prepareNeedles(options: ScanOptions): NeedleSet {
+  const needles = buildNeedles(options.values, {
+    encodings: options.encodings,
+    minLength: options.minLength,
+  });
+  if (needles.patterns.length === 0) throw noValuesError(options, needles);
+  return needles;
+}
+
+/** Opens every source in order. */
+export async function openAll(options: ScanOptions): Promise<OpenedSource[]> {
+  if (options.sources.length === 0) {
+    throw new ScanError('NO_SOURCES', 'nothing to scan', {
+      hint: 'name files, directories, dumps or a --pid',
+    });
+  }
+  const opened: OpenedSource[] = [];
+  for (const [index, source] of options.sources.entries()) {
+    opened.push(await openSource(source, index));
+  }
+  return opened;
+}
