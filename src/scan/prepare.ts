@@ -6,6 +6,9 @@ import type { OpenedSource } from './sources/types.js';
 
 // Checks and preparation of a scan before any worker starts: options, needles and sources.
 
+/** Fingerprint keys shorter than this are rejected, because they could be guessed. */
+export const MIN_REDACT_KEY_BYTES = 16;
+
 function checkRange(name: string, value: number | undefined, min: number, max: number) {
   if (value !== undefined && (!Number.isInteger(value) || value < min || value > max)) {
     throw new ScanError(
@@ -21,6 +24,13 @@ export function checkOptions(options: ScanOptions) {
   checkRange('worker count', options.workers, 1, 256);
   checkRange('offsets per value', options.maxOffsets, 0, 1000);
   checkRange('context lines', options.contextLines, 0, 100);
+  if (options.redactKey !== undefined && options.redactKey.length < MIN_REDACT_KEY_BYTES) {
+    throw new ScanError(
+      'VALUES_INVALID',
+      `the fingerprint key has ${options.redactKey.length} bytes; it needs at least ${MIN_REDACT_KEY_BYTES}`,
+      { hint: 'use a random key, for example: openssl rand 32 > redact.key' },
+    );
+  }
 }
 
 /** Explains why no value is left to search for, for each way that can happen. */

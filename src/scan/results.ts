@@ -29,9 +29,12 @@ export interface ValueResult {
   readonly index: number;
   /** The value as text (hex for raw bytes); absent when the scan was redacted. */
   readonly value?: string | undefined;
-  /** SHA-256 prefix of the value's bytes, to refer to it without showing it. */
+  /**
+   * Fingerprint of the value's bytes (HMAC-SHA256 prefix under the scan's key, see
+   * {@link redactValue}), to refer to it without showing it.
+   */
   readonly hash: string;
-  /** Length of the value in bytes. */
+  /** Length of the value in bytes, also in redacted reports. */
   readonly length: number;
   readonly label?: string | undefined;
   readonly found: boolean;
@@ -58,6 +61,8 @@ interface StoredHit {
 export interface ResultOptions {
   readonly redact: boolean;
   readonly contextLines: number;
+  /** Key of the value fingerprints. */
+  readonly key: Uint8Array;
 }
 
 /** Collects hits per value, keeping counts and the first `keep` hits in input order. */
@@ -128,7 +133,7 @@ export class HitCollector {
       results.push({
         index,
         value: options.redact ? undefined : text,
-        hash: redactValue(value),
+        hash: redactValue(value, options.key),
         length: bytes.length,
         label: value.label,
         found: hits > 0,

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { buildMatcherTables, type MatcherSummary, type MatcherTables } from './matcher/tables.js';
 import { matcherModule } from './matcher/instance.js';
@@ -40,8 +41,14 @@ export interface ScanOptions {
   readonly maxOffsets?: number | undefined;
   /** Printable strings shown before and after each hit; default 2. */
   readonly contextLines?: number | undefined;
-  /** Leave values and context out of the report, keeping hashes and lengths; default false. */
+  /** Leave values and context out of the report, keeping fingerprints and lengths. */
   readonly redact?: boolean | undefined;
+  /**
+   * Key of the value fingerprints (HMAC-SHA256), at least 16 bytes. Default: a random key of
+   * this scan, so fingerprints cannot be compared across scans. Pass the same key to several
+   * scans to correlate their reports on purpose.
+   */
+  readonly redactKey?: Uint8Array | undefined;
   /** Worker threads; default the number of CPUs. */
   readonly workers?: number | undefined;
   /** Bytes per chunk; default 8 MiB. */
@@ -71,6 +78,8 @@ export interface ScanSummary {
   readonly minLength: number;
   readonly workers: number;
   readonly matcher: MatcherSummary;
+  /** Whose key the fingerprints in `hash` are made with. */
+  readonly fingerprintKey: 'random' | 'given';
   /** True when every byte of every source was scanned. */
   readonly complete: boolean;
 }
@@ -127,6 +136,7 @@ interface ScanOutcome {
   readonly problems: readonly ScanProblem[];
   readonly pool: ScanPool;
   readonly tables: MatcherTables;
+  readonly key: Uint8Array;
 }
 
 function buildReport(
@@ -140,6 +150,7 @@ function buildReport(
   const values = collector.results(sources, {
     redact: options.redact ?? false,
     contextLines: options.contextLines ?? DEFAULT_CONTEXT_LINES,
+    key: outcome.key,
   });
   let found = 0;
   for (const value of values) if (value.found) found++;
@@ -162,6 +173,7 @@ function buildReport(
       minLength: needles.minLength,
       workers: outcome.pool.size,
       matcher: outcome.tables.summary,
+      fingerprintKey: options.redactKey ? 'given' : 'random',
       complete: skipped.length === 0 && problems.length === 0,
     },
   };
@@ -180,6 +192,7 @@ function buildReport(
 export async function scan(options: ScanOptions): Promise<ScanReport> {
   checkOptions(options);
   const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+  const key = options.redactKey ?? randomBytes(32);
   const needles = prepareNeedles(options);
   const opened = await openAll(options);
   const totalBytes = opened.reduce((sum, s) => sum + s.summary.bytes, 0);
@@ -230,5 +243,6 @@ export async function scan(options: ScanOptions): Promise<ScanReport> {
     problems,
     pool,
     tables,
+    key,
   });
 }

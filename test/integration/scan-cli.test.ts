@@ -53,7 +53,18 @@ describe('mariadb-tdx scan', () => {
     const result = runCli(['scan', file, '--values', values, '--redact']);
     expect(result.status).toBe(1);
     expect(result.stdout).not.toContain('Margarethe');
-    expect(result.stdout).toMatch(/sha256:[0-9a-f]{12} \(21 bytes\)/);
+    expect(result.stdout).toMatch(/hmac:[0-9a-f]{16} \(21 bytes\)/);
+  });
+
+  it('prints a redacted report as JSON', async () => {
+    const file = join(dir, 'redacted-json.bin');
+    await writePlanted(file, 10_000, [['Margarethe Vinterberg', 10]]);
+    const result = runCli(['scan', file, '--values', values, '--redact', '--json']);
+    expect(result.status).toBe(1);
+    expect(result.stdout).not.toContain('Margarethe');
+    const report = JSON.parse(result.stdout) as ScanReport;
+    expect(report.values[0]!.hash).toMatch(/^hmac:[0-9a-f]{16}$/);
+    expect(report.values[0]!.first[0]!.context).toBeUndefined();
   });
 
   it('reports unreadable entries of a directory and scans the rest', async () => {

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -235,8 +235,40 @@ describe('scan of files', () => {
     });
     const text = JSON.stringify(report);
     expect(text).not.toContain('Margarethe');
-    expect(report.values[0]!.hash).toMatch(/^sha256:[0-9a-f]{12}$/);
+    expect(report.values[0]!.value).toBeUndefined();
+    expect(report.values[0]!.first[0]!.context).toBeUndefined();
+    expect(report.values[0]!.hash).toMatch(/^hmac:[0-9a-f]{16}$/);
     expect(report.values[0]!.length).toBe(21);
+    expect(report.summary.fingerprintKey).toBe('random');
+  });
+
+  it('keys fingerprints per scan', async () => {
+    const path = join(dir, 'fingerprint.bin');
+    await writePlanted(path, 1000, []);
+    const value = { value: '84736.19' };
+    const run = (redactKey?: Uint8Array) =>
+      scan({ sources: [path], values: [value], redact: true, redactKey });
+    const key = randomBytes(32);
+    const [first, second, keyed, keyedAgain] = await Promise.all([
+      run(),
+      run(),
+      run(key),
+      run(key),
+    ]);
+    const plain = createHash('sha256').update('84736.19').digest('hex');
+    expect(first.values[0]!.hash).not.toBe(second.values[0]!.hash);
+    expect(keyed.values[0]!.hash).toBe(keyedAgain.values[0]!.hash);
+    expect(keyed.summary.fingerprintKey).toBe('given');
+    for (const report of [first, second, keyed]) {
+      expect(plain).not.toContain(report.values[0]!.hash.slice('hmac:'.length));
+    }
+  });
+
+  it('rejects a fingerprint key shorter than 16 bytes', async () => {
+    const path = join(dir, 'fingerprint.bin');
+    await expect(
+      scan({ sources: [path], values: [{ value: 'abcdef' }], redactKey: randomBytes(8) }),
+    ).rejects.toMatchObject({ code: 'VALUES_INVALID' });
   });
 
   it('counts hits without listing any at max offsets 0', async () => {

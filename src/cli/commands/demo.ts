@@ -28,7 +28,10 @@ export function demoCommand() {
     .option('--seed <n>', 'seed of the data generator', parseInteger(0, 2 ** 31 - 1))
     .option('--report-dir <path>', 'directory for report.html and report.json', '.')
     .option('--keep', 'keep the working directory (servers stopped) for inspection')
-    .option('--redact', 'show only a hash prefix and the length of each value')
+    .option(
+      '--redact',
+      'show only a keyed fingerprint (HMAC-SHA256 prefix) and the length of each value',
+    )
     .option(
       '--plain-wire',
       'load the baseline over plain TCP instead of TLS, to show what the wire then carries',

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { ScanError } from '../errors.js';
 import {
   encodeDecimal,
@@ -84,9 +84,15 @@ export function valueBytes(value: ScanValue): Uint8Array {
   return typeof value.value === 'string' ? Buffer.from(value.value, 'utf8') : value.value;
 }
 
-/** A short, stable fingerprint of a value for reports that must not show it (SHA-256 prefix). */
-export function redactValue(value: ScanValue): string {
-  return `sha256:${createHash('sha256').update(valueBytes(value)).digest('hex').slice(0, 12)}`;
+/**
+ * A short fingerprint of a value for reports that must not show it: the first 64 bits of
+ * HMAC-SHA256 of the value's bytes under `key`. Without the key, guessing a low-entropy value
+ * such as a balance and comparing fingerprints is not possible, as it is with a plain hash.
+ * Equal values have equal fingerprints only under the same key.
+ */
+export function redactValue(value: ScanValue, key: Uint8Array): string {
+  const mac = createHmac('sha256', key).update(valueBytes(value)).digest('hex');
+  return `hmac:${mac.slice(0, 16)}`;
 }
 
 function encodeValue(value: ScanValue, encoding: Encoding): Uint8Array | undefined {
