@@ -1,8 +1,10 @@
+import { stat } from 'node:fs/promises';
 import { ScanError } from './errors.js';
 import { buildNeedles, type NeedleSet } from './needles/needles.js';
 import type { ScanOptions } from './scan.js';
 import { openSource } from './sources/open.js';
-import type { OpenedSource } from './sources/types.js';
+import { fileIdentity, type OpenedSource } from './sources/types.js';
+import { MAX_UNSIZED_TOTAL_BYTES } from './sources/unsized.js';
 
 // Checks and preparation of a scan before any worker starts: options, needles and sources.
 
@@ -71,6 +73,19 @@ export function prepareNeedles(options: ScanOptions): NeedleSet {
   return needles;
 }
 
+/** Identities of the files not to read; paths that do not exist are ignored. */
+async function excludedFiles(paths: readonly string[]): Promise<Set<string>> {
+  const identities = new Set<string>();
+  for (const path of paths) {
+    try {
+      identities.add(fileIdentity(await stat(path)));
+    } catch {
+      // A file that does not exist cannot be scanned either.
+    }
+  }
+  return identities;
+}
+
 /** Opens every source in order. */
 export async function openAll(options: ScanOptions): Promise<OpenedSource[]> {
   if (options.sources.length === 0) {
@@ -78,9 +93,13 @@ export async function openAll(options: ScanOptions): Promise<OpenedSource[]> {
       hint: 'name files, directories, dumps or a --pid',
     });
   }
+  const context = {
+    exclude: await excludedFiles(options.exclude ?? []),
+    unsizedBudget: MAX_UNSIZED_TOTAL_BYTES,
+  };
   const opened: OpenedSource[] = [];
   for (const [index, source] of options.sources.entries()) {
-    opened.push(await openSource(source, index));
+    opened.push(await openSource(source, index, context));
   }
   return opened;
 }

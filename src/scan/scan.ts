@@ -18,6 +18,7 @@ import { checkOptions, openAll, prepareNeedles } from './prepare.js';
 import { HitCollector, type ValueResult } from './results.js';
 import type { ScanSource } from './sources/open.js';
 import type {
+  ExcludedInput,
   OpenedSource,
   Region,
   ScanProblem,
@@ -49,6 +50,8 @@ export interface ScanOptions {
    * scans to correlate their reports on purpose.
    */
   readonly redactKey?: Uint8Array | undefined;
+  /** Files not to read, such as the file the values came from; listed as excluded. */
+  readonly exclude?: readonly string[] | undefined;
   /** Worker threads; default the number of CPUs. */
   readonly workers?: number | undefined;
   /** Bytes per chunk; default 8 MiB. */
@@ -80,7 +83,7 @@ export interface ScanSummary {
   readonly matcher: MatcherSummary;
   /** Whose key the fingerprints in `hash` are made with. */
   readonly fingerprintKey: 'random' | 'given';
-  /** True when every byte of every source was scanned. */
+  /** True when every byte of every source was scanned; excluded entries do not count. */
   readonly complete: boolean;
 }
 
@@ -89,7 +92,10 @@ export interface ScanReport {
   readonly sources: readonly SourceSummary[];
   readonly values: readonly ValueResult[];
   readonly rejected: readonly RejectedValue[];
+  /** Inputs that could not be read in full; they make the scan incomplete. */
   readonly skipped: readonly SkippedInput[];
+  /** Entries of directory trees not read by design, such as symbolic links. */
+  readonly excluded: readonly ExcludedInput[];
   readonly problems: readonly ScanProblem[];
   readonly summary: ScanSummary;
 }
@@ -160,6 +166,7 @@ function buildReport(
     values,
     rejected: needles.rejected,
     skipped,
+    excluded: opened.flatMap((s) => s.excluded),
     problems,
     summary: {
       bytesScanned: scannedBytes,
@@ -182,8 +189,10 @@ function buildReport(
 /**
  * Searches sources for every encoding of every value, with worker threads over overlapping
  * chunks, and reports hits per value. Unreadable inputs inside a directory or a process are
- * reported in `skipped`, defects such as a truncated dump in `problems`; both leave
- * `summary.complete` false. Throws ScanError when the scan cannot start.
+ * reported in `skipped`, and defects such as a truncated dump in `problems`. Both leave
+ * `summary.complete` false. Entries that a tree scan does not read by design, such as symbolic
+ * links, are listed in `excluded` and leave it true. Throws ScanError when the scan cannot
+ * start.
  *
  * @example
  * const report = await scan({ sources: ['/var/lib/mysql'], values: [{ value: 'Margarethe Vinterberg' }] });

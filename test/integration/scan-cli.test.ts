@@ -1,4 +1,5 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { chmod, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -82,19 +83,56 @@ describe('mariadb-tdx scan', () => {
     const result = runCli(['scan', tree, '--values', values, '--json'], asNobody);
     expect(result.status).toBe(1);
     const report = JSON.parse(result.stdout) as ScanReport;
-    const skipped = Object.fromEntries(
-      report.skipped.map((s) => [s.path!.slice(tree.length + 1), s.code]),
-    );
-    expect(skipped).toEqual({
-      'secret.ibd': 'EACCES',
-      dangling: 'NOT_REGULAR',
-      fifo: 'NOT_REGULAR',
+    const entries = (list: readonly { path?: string | undefined }[], field: string) =>
+      Object.fromEntries(
+        list.map((e) => [e.path!.slice(tree.length + 1), (e as Record<string, unknown>)[field]]),
+      );
+    expect(entries(report.skipped, 'code')).toEqual({ 'secret.ibd': 'EACCES' });
+    expect(entries(report.excluded, 'kind')).toEqual({
+      dangling: 'symbolic link',
+      fifo: 'named pipe',
     });
     expect(report.values[0]!.first[0]).toMatchObject({
       path: join(tree, 'sub', 'visible.ibd'),
       offset: 1234,
     });
     expect(report.summary.complete).toBe(false);
+  });
+
+  it('reads /proc/self/environ, whose size is 0', () => {
+    const secret = 'environment-secret-4711';
+    const environValues = join(dir, 'environ-values.txt');
+    writeFileSync(environValues, `${secret}\n`);
+    const result = runCli(['scan', '/proc/self/environ', '--values', environValues, '--json'], {
+      env: { ...process.env, SCAN_TEST_SECRET: secret },
+    });
+    expect(result.status).toBe(1);
+    const report = JSON.parse(result.stdout) as ScanReport;
+    expect(report.values[0]!.first[0]!.context?.match).toBe(`SCAN_TEST_SECRET=${secret}`);
+  });
+
+  it('reads size-0 files inside /proc/PID', async () => {
+    const secret = 'environment-secret-0815';
+    const environValues = join(dir, 'proc-values.txt');
+    await writeFile(environValues, `${secret}\n`);
+    const sleeper = spawn('sleep', ['60'], { env: { ...process.env, SCAN_TEST_SECRET: secret } });
+    try {
+      const result = runCli(['scan', `/proc/${sleeper.pid}`, '--values', environValues, '--json']);
+      expect(result.status).toBe(1);
+      const report = JSON.parse(result.stdout) as ScanReport;
+      expect(report.values[0]!.first[0]!.path).toBe(`/proc/${sleeper.pid}/environ`);
+    } finally {
+      sleeper.kill();
+    }
+  });
+
+  it('names a loop of symbolic links', async () => {
+    await symlink(join(dir, 'loop-b'), join(dir, 'loop-a'));
+    await symlink(join(dir, 'loop-a'), join(dir, 'loop-b'));
+    const result = runCli(['scan', join(dir, 'loop-a'), '--values', values]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(`${join(dir, 'loop-a')} is a loop of symbolic links`);
+    expect(result.stderr).toContain('[SOURCE_UNREADABLE]');
   });
 
   it('reads a values file of 130,000 lines', async () => {

@@ -118,6 +118,7 @@ export async function openElf(
     },
     regions,
     skipped: [],
+    excluded: [],
     problems,
   };
 }

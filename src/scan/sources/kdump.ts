@@ -172,6 +172,7 @@ export function openKdump(
       },
       regions,
       skipped: [],
+      excluded: [],
       problems,
       workerSetup: { kind: 'kdump', source, path, pageSize: blockSize, descriptorsAt, extents },
     };
