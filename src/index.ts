@@ -242,6 +242,7 @@ export type { Encoding, IntegerSize } from './scan/needles/encodings.js';
 export {
   bankingValues,
   readValuesFile,
+  dedupeValues,
   valuesFromDatabase,
   parseColumnSpec,
 } from './scan/needles/inputs.js';
