@@ -57,8 +57,15 @@ export async function runChunks(
 ) {
   const running = new Set<Promise<void>>();
   for (let next = source.next(); !next.done; next = source.next()) {
-    if (signal?.aborted)
-      throw new ScanError('WORKER_FAILED', 'the scan was cancelled', { cause: signal.reason });
+    if (signal?.aborted) {
+      throw new ScanError(
+        'INTERRUPTED',
+        'the scan was interrupted before it finished, so there is no report',
+        {
+          cause: signal.reason,
+        },
+      );
+    }
     while (!pool.hasCapacity()) await Promise.race(running);
     const chunk = next.value;
     const task = pool.run(chunk.job).then((result) => {
