@@ -1,26 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
+import { chunks, runChunks, throttle, type Chunk } from './chunks.js';
 import { buildMatcherTables, type MatcherSummary, type MatcherTables } from './matcher/tables.js';
 import { matcherModule } from './matcher/instance.js';
 import type { Encoding } from './needles/encodings.js';
 import type { NeedleSet, RejectedValue, ScanValue } from './needles/needles.js';
 import { ScanPool } from './pool/pool.js';
 import type { FromWorker } from './pool/protocol.js';
-import {
-  chunks,
-  recordFailure,
-  recordShortRead,
-  runChunks,
-  throttle,
-  type Chunk,
-} from './chunks.js';
 import { checkOptions, openAll, prepareNeedles } from './prepare.js';
 import { HitCollector, type ValueResult } from './results.js';
+import { Shortfalls } from './shortfall.js';
 import type { ScanSource } from './sources/open.js';
 import type {
   ExcludedInput,
   OpenedSource,
-  Region,
   ScanProblem,
   SkippedInput,
   SourceSummary,
@@ -57,6 +50,7 @@ export interface ScanOptions {
   /** Bytes per chunk; default 8 MiB. */
   readonly chunkBytes?: number | undefined;
   readonly onProgress?: ((progress: ScanProgress) => void) | undefined;
+  /** Aborting stops the scan with ScanError INTERRUPTED. */
   readonly signal?: AbortSignal | undefined;
 }
 
@@ -152,9 +146,10 @@ function buildReport(
   collector: HitCollector,
   outcome: ScanOutcome,
 ): ScanReport {
+  const redact = options.redact ?? false;
   const sources = opened.map((s) => s.summary);
   const values = collector.results(sources, {
-    redact: options.redact ?? false,
+    redact,
     contextLines: options.contextLines ?? DEFAULT_CONTEXT_LINES,
     key: outcome.key,
   });
@@ -192,7 +187,7 @@ function buildReport(
  * reported in `skipped`, and defects such as a truncated dump in `problems`. Both leave
  * `summary.complete` false. Entries that a tree scan does not read by design, such as symbolic
  * links, are listed in `excluded` and leave it true. Throws ScanError when the scan cannot
- * start.
+ * start, and INTERRUPTED when `signal` aborts it.
  *
  * @example
  * const report = await scan({ sources: ['/var/lib/mysql'], values: [{ value: 'Margarethe Vinterberg' }] });
@@ -207,14 +202,12 @@ export async function scan(options: ScanOptions): Promise<ScanReport> {
   const totalBytes = opened.reduce((sum, s) => sum + s.summary.bytes, 0);
   const { pool, tables, overlap } = startPool(options, needles, totalBytes, chunkBytes);
   const collector = new HitCollector(needles, options.maxOffsets ?? DEFAULT_MAX_OFFSETS);
-  const skipped = opened.flatMap((s) => s.skipped);
-  const problems = opened.flatMap((s) => s.problems);
+  const shortfalls = new Shortfalls(opened);
   const started = performance.now();
   let scannedBytes = 0;
 
   try {
     for (const source of opened) if (source.workerSetup) pool.registerKdump(source.workerSetup);
-    const failedRegions = new Set<Region>();
     const progress = throttle(options.onProgress, () => ({
       scannedBytes,
       totalBytes,
@@ -223,19 +216,15 @@ export async function scan(options: ScanOptions): Promise<ScanReport> {
 
     const handle = (chunk: Chunk, result: FromWorker) => {
       if (result.type === 'error') {
-        if (!failedRegions.has(chunk.region)) {
-          failedRegions.add(chunk.region);
-          recordFailure(chunk, result, opened, skipped, problems);
-        }
+        shortfalls.record(chunk, 0, result);
         return;
       }
       collector.addCounts(result.counts);
       collector.addHits(result.hits, chunk.region, chunk.order);
-      scannedBytes += Math.min(chunk.fresh, Math.max(0, result.bytes - chunk.job.reportFrom));
-      if (result.bytes < chunk.job.length && !failedRegions.has(chunk.region)) {
-        failedRegions.add(chunk.region);
-        recordShortRead(chunk, result.bytes, opened, skipped, problems);
-      }
+      const fresh = Math.min(chunk.fresh, Math.max(0, result.bytes - chunk.job.reportFrom));
+      scannedBytes += fresh;
+      shortfalls.addScanned(chunk.region.source, fresh);
+      if (result.bytes < chunk.job.length) shortfalls.record(chunk, result.bytes);
       progress();
     };
 
@@ -245,13 +234,10 @@ export async function scan(options: ScanOptions): Promise<ScanReport> {
     await pool.close();
   }
 
-  const summary = { scannedBytes, seconds: (performance.now() - started) / 1000 };
-  return buildReport(options, needles, opened, collector, {
-    ...summary,
-    skipped,
-    problems,
-    pool,
-    tables,
-    key,
-  });
+  const skipped = opened.flatMap((s) => s.skipped);
+  const problems = opened.flatMap((s) => s.problems);
+  shortfalls.report(skipped, problems);
+  const seconds = (performance.now() - started) / 1000;
+  const outcome = { scannedBytes, seconds, skipped, problems, pool, tables, key };
+  return buildReport(options, needles, opened, collector, outcome);
 }

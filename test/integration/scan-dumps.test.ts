@@ -1,12 +1,21 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { chmod, readdir, readFile, stat, symlink, truncate, writeFile } from 'node:fs/promises';
+import { readFileSync, truncateSync } from 'node:fs';
+import {
+  chmod,
+  copyFile,
+  readdir,
+  readFile,
+  stat,
+  symlink,
+  truncate,
+  writeFile,
+} from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dumpProcess } from '../../src/scan/dump/dump.js';
-import { scan } from '../../src/scan/scan.js';
+import { scan, type ScanReport } from '../../src/scan/scan.js';
 import { CLI_PATH } from '../helpers/cli.js';
 import { dumpGuestMemory, qemuAvailable } from '../helpers/qemu.js';
 import { runCli, scratchDirectory } from '../helpers/scan.js';
@@ -22,8 +31,21 @@ describe.skipIf(!hasQemu)('scan of QEMU guest memory dumps', () => {
   let dispose: () => Promise<void>;
   let dumps: Record<string, string>;
 
+  let valuesFile: string;
+
+  /** Copies `source` and cuts the copy to `fraction` of its size. */
+  async function truncatedCopy(source: string, name: string, fraction: number) {
+    const copy = join(dir, name);
+    await copyFile(source, copy);
+    await chmod(copy, 0o600);
+    await truncate(copy, Math.floor((await stat(copy)).size * fraction));
+    return copy;
+  }
+
   beforeAll(async () => {
     ({ dir, dispose } = await scratchDirectory());
+    valuesFile = join(dir, 'values.txt');
+    await writeFile(valuesFile, `${SECRET}\n`);
     const data = randomBytes(3 * 4096);
     Buffer.from(SECRET).copy(data, OFFSET_IN_PAGE);
     // A second copy straddles a page border, which kdump stores as two separate pages.
@@ -70,6 +92,32 @@ describe.skipIf(!hasQemu)('scan of QEMU guest memory dumps', () => {
     expect(report.problems[0]!.message).toMatch(/PT_LOAD \d+ .* is missing/);
     expect(report.values[0]!.found).toBe(true);
     expect(report.summary.bytesScanned).toBeLessThanOrEqual(Math.floor(size / 2));
+  });
+
+  it('scans a truncated kdump up to its cut', async () => {
+    const copy = await truncatedCopy(dumps['kdump-zlib']!, 'cut-late.kdump', 0.9);
+    const result = runCli(['scan', copy, '--values', valuesFile, '--json']);
+    expect(result.status).toBe(1);
+    const report = JSON.parse(result.stdout) as ScanReport;
+    expect(report.values[0]!.first[0]!.address).toBe(
+      `0x${(ADDRESS + OFFSET_IN_PAGE).toString(16)}`,
+    );
+    expect(report.summary.complete).toBe(false);
+    expect(report.problems).toHaveLength(1);
+    expect(report.problems[0]!.code).toBe('KDUMP_TRUNCATED');
+    expect(report.problems[0]!.message).toMatch(
+      /is truncated: the flattened record at byte \d+ has \d+ of its \d+ bytes; \d+ of \d+ dumped pages were read and scanned/,
+    );
+  });
+
+  it('exits 2 for a clean truncated kdump', async () => {
+    const copy = await truncatedCopy(dumps['kdump-zlib']!, 'cut-early.kdump', 0.1);
+    const result = runCli(['scan', copy, '--values', valuesFile]);
+    expect(result.status).toBe(2);
+    expect(result.stdout).toContain('1 value, 0 found, 1 not found.');
+    expect(result.stdout).toMatch(/incomplete: .* is truncated: .*page bitmap stops at page frame/);
+    expect(result.stdout).toContain('[KDUMP_TRUNCATED]');
+    expect(result.stdout).toContain('the absence of hits is not proven');
   });
 
   it('rejects an ELF file cut inside its program headers', async () => {
@@ -171,6 +219,54 @@ describe('process dumps', () => {
     expect(result.stderr).toContain('error: /dev/full is not a regular file');
     expect(result.stderr).toContain('[OUTPUT_UNSUPPORTED]');
     expect(result.stderr).toContain('choose a path for a new file');
+  });
+
+  it('reports a process exit once', async () => {
+    const doomed = await startHolder(256);
+    let killed = false;
+    const report = await scan({
+      sources: [{ pid: doomed.pid! }],
+      values: [{ value: marker }],
+      chunkBytes: 1 << 20,
+      workers: 1,
+      onProgress: () => {
+        if (killed) return;
+        killed = true;
+        doomed.kill('SIGKILL');
+      },
+    });
+    expect(killed).toBe(true);
+    expect(report.problems).toHaveLength(1);
+    expect(report.problems[0]!.code).toBe('PROCESS_EXITED');
+    expect(report.problems[0]!.message).toMatch(
+      new RegExp(
+        `^process ${doomed.pid} exited during the scan; \\d+ of \\d+ mappings were not read in full`,
+      ),
+    );
+  });
+
+  it('reports a shrinking ELF file once', async () => {
+    const output = join(dir, 'shrinking.core');
+    await dumpProcess({ pid: child.pid!, output });
+    let cut = false;
+    const report = await scan({
+      sources: [output],
+      values: [{ value: marker }],
+      chunkBytes: 1 << 16,
+      workers: 1,
+      onProgress: () => {
+        if (cut) return;
+        cut = true;
+        truncateSync(output, 64 * 1024);
+      },
+    });
+    expect(cut).toBe(true);
+    expect(report.sources[0]!.regions).toBeGreaterThan(10);
+    expect(report.problems).toHaveLength(1);
+    expect(report.problems[0]!.code).toBe('ELF_TRUNCATED');
+    expect(report.problems[0]!.message).toMatch(
+      /ended during the scan at .*; .* were not scanned$/,
+    );
   });
 
   it('finds the value in the live process at the same kind of address', async () => {

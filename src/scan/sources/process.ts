@@ -93,5 +93,6 @@ export async function openProcess(pid: number, source: number): Promise<OpenedSo
     skipped: [],
     excluded: [],
     problems: [],
+    pid,
   };
 }

@@ -78,6 +78,8 @@ export interface OpenedSource {
   readonly skipped: readonly SkippedInput[];
   readonly excluded: readonly ExcludedInput[];
   readonly problems: readonly ScanProblem[];
+  /** Process id of a `process` source. */
+  readonly pid?: number | undefined;
   /** Data the workers need to read this source (kdump layouts), sent before any chunk. */
   readonly workerSetup?: KdumpSetup | undefined;
 }
