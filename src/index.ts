@@ -243,14 +243,27 @@ export type { ScanOptions, ScanReport, ScanSummary, ScanProgress } from './scan/
 export type { ValueResult, HitLocation } from './scan/results.js';
 export type { HitContext } from './scan/context.js';
 export type { ScanSource, SourceFormat } from './scan/sources/open.js';
-export type { SourceSummary, SkippedInput, ScanProblem, SourceKind } from './scan/sources/types.js';
+export type {
+  SourceSummary,
+  SkippedInput,
+  ExcludedInput,
+  ScanProblem,
+  SourceKind,
+} from './scan/sources/types.js';
 export { buildNeedles, redactValue, DEFAULT_MIN_LENGTH } from './scan/needles/needles.js';
-export type { ScanValue, NeedleSet, NeedleOptions, RejectedValue } from './scan/needles/needles.js';
+export type {
+  ScanValue,
+  NeedleSet,
+  NeedleOptions,
+  RejectedValue,
+  ShortForm,
+} from './scan/needles/needles.js';
 export { encodeDecimal, encodeInteger, ENCODINGS } from './scan/needles/encodings.js';
 export type { Encoding, IntegerSize } from './scan/needles/encodings.js';
 export {
   bankingValues,
   readValuesFile,
+  dedupeValues,
   valuesFromDatabase,
   parseColumnSpec,
 } from './scan/needles/inputs.js';

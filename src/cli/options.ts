@@ -63,3 +63,12 @@ function dayExists(year: number, month: number, day: number): boolean {
 export function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
+
+/** Options that name a server by address and log in to it, with the command-line flag of each. */
+export const SERVER_ADDRESS_OPTIONS = [
+  ['host', '--host'],
+  ['port', '--port'],
+  ['user', '--user'],
+  ['passwordFile', '--password-file'],
+  ['ca', '--ca'],
+] as const;

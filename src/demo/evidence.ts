@@ -1,5 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { HitContext } from '../scan/context.js';
 import { scan, type ScanReport } from '../scan/scan.js';
 import type { ScanValue } from '../scan/needles/needles.js';
 import type { StateLayout } from '../mariadb/layout.js';
@@ -63,6 +64,11 @@ export interface SearchOptions {
   readonly values: readonly ScanValue[];
   readonly workers?: number | undefined;
   readonly redact: boolean;
+  /**
+   * Key of the value fingerprints in a redacted report. One key for every search of a run
+   * gives a value the same fingerprint in every place; the default is a random key per search.
+   */
+  readonly redactKey?: Uint8Array | undefined;
   readonly signal?: AbortSignal | undefined;
 }
 
@@ -144,6 +150,7 @@ async function searchGroup(
     maxOffsets: 1,
     contextLines: 1,
     redact: options.redact,
+    redactKey: options.redactKey,
     signal: options.signal,
   });
   return {
@@ -152,23 +159,30 @@ async function searchGroup(
     medium,
     label,
     bytes: report.summary.bytesScanned,
-    hits: hitsOf(report),
+    hits: hitsOf(report, options.redact),
   };
 }
 
-function hitsOf(report: ScanReport): EvidenceHit[] {
+/** Context cell of a hit in a redacted report, which keeps no bytes around the hit. */
+export const REDACTED_CONTEXT = '(redacted)';
+
+function contextText(context: HitContext | undefined, redact: boolean): string {
+  if (redact) return REDACTED_CONTEXT;
+  return context ? [...context.before, context.match, ...context.after].join(' | ') : '';
+}
+
+function hitsOf(report: ScanReport, redact: boolean): EvidenceHit[] {
   const hits: EvidenceHit[] = [];
   for (const value of report.values) {
     const location = value.first[0];
     if (!value.found || !location) continue;
-    const context = location.context;
     hits.push({
       valueIndex: value.index,
       value: value.value ?? `${value.hash} (${value.length} bytes)`,
       label: value.label ?? '',
       encoding: location.encoding,
       offset: location.offset ?? Number.parseInt(location.address ?? '0', 16),
-      context: context ? [...context.before, context.match, ...context.after].join(' | ') : '',
+      context: contextText(location.context, redact),
       where:
         location.path ??
         (location.address

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rm, rmdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { stateLayout } from '../mariadb/layout.js';
@@ -292,12 +293,15 @@ async function searchAll(
   options: DemoOptions,
 ) {
   const results: EvidenceResult[] = [];
+  // One key for the run, so that a value has the same fingerprint in every cell of the report.
+  const redactKey = randomBytes(32);
   for (const item of evidence) {
     results.push(
       ...(await searchEvidence(item, {
         values,
         workers: options.workers,
         redact: options.redact === true,
+        redactKey,
         signal: options.signal,
       })),
     );

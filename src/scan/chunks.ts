@@ -2,10 +2,9 @@ import { ScanError } from './errors.js';
 import type { ScanPool } from './pool/pool.js';
 import type { FromWorker, JobMessage } from './pool/protocol.js';
 import type { ScanProgress } from './scan.js';
-import type { OpenedSource, Region, ScanProblem, SkippedInput } from './sources/types.js';
+import type { OpenedSource, Region } from './sources/types.js';
 
-// Chunking and job handling of a scan: regions become overlapping chunk jobs for the pool, and
-// failed or short reads become skipped inputs or problems.
+// Chunking and job handling of a scan: regions become overlapping chunk jobs for the pool.
 
 const PROGRESS_INTERVAL_MS = 100;
 
@@ -57,8 +56,15 @@ export async function runChunks(
 ) {
   const running = new Set<Promise<void>>();
   for (let next = source.next(); !next.done; next = source.next()) {
-    if (signal?.aborted)
-      throw new ScanError('WORKER_FAILED', 'the scan was cancelled', { cause: signal.reason });
+    if (signal?.aborted) {
+      throw new ScanError(
+        'INTERRUPTED',
+        'the scan was interrupted before it finished, so there is no report',
+        {
+          cause: signal.reason,
+        },
+      );
+    }
     while (!pool.hasCapacity()) await Promise.race(running);
     const chunk = next.value;
     const task = pool.run(chunk.job).then((result) => {
@@ -70,61 +76,7 @@ export async function runChunks(
   await Promise.all(running);
 }
 
-export function recordFailure(
-  chunk: Chunk,
-  result: { code: string; message: string },
-  opened: readonly OpenedSource[],
-  skipped: SkippedInput[],
-  problems: ScanProblem[],
-) {
-  const source = opened[chunk.region.source]!.summary.name;
-  if (result.code.startsWith('KDUMP_') || result.code.startsWith('ELF_')) {
-    problems.push({ source, code: result.code, message: result.message });
-    return;
-  }
-  const reason =
-    result.code === 'ENOENT'
-      ? 'removed during the scan'
-      : result.code === 'EACCES'
-        ? 'permission denied'
-        : result.message;
-  skipped.push({
-    source,
-    path: chunk.region.path,
-    region: chunk.region.name,
-    code: result.code,
-    reason,
-    scannedBytes: chunk.job.offset,
-  });
-}
-
-export function recordShortRead(
-  chunk: Chunk,
-  bytes: number,
-  opened: readonly OpenedSource[],
-  skipped: SkippedInput[],
-  problems: ScanProblem[],
-) {
-  const summary = opened[chunk.region.source]!.summary;
-  const readTo = chunk.job.offset + bytes;
-  const message = `${chunk.region.path ?? summary.name} ended at byte ${(chunk.region.fileOffset ?? 0) + readTo} while ${(chunk.region.fileOffset ?? 0) + chunk.region.length} were expected`;
-  if (summary.kind === 'directory') {
-    skipped.push({
-      source: summary.name,
-      path: chunk.region.path,
-      code: 'SHRUNK',
-      reason: 'file shrank during the scan',
-      scannedBytes: readTo,
-    });
-  } else {
-    problems.push({
-      source: summary.name,
-      code: summary.kind === 'elf' ? 'ELF_TRUNCATED' : 'SOURCE_SHRANK',
-      message,
-    });
-  }
-}
-
+/** Wraps a progress callback so that it runs at most every 100 ms, unless forced. */
 export function throttle(
   callback: ((p: ScanProgress) => void) | undefined,
   snapshot: () => ScanProgress,

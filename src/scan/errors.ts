@@ -17,7 +17,11 @@ export type ScanErrorCode =
   | 'PROCESS_NOT_FOUND'
   | 'PROCESS_UNREADABLE'
   | 'WORKER_FAILED'
-  | 'DUMP_FAILED';
+  | 'INTERRUPTED'
+  | 'DUMP_FAILED'
+  | 'OUTPUT_EXISTS'
+  | 'OUTPUT_UNSUPPORTED'
+  | 'OUTPUT_FAILED';
 
 export class ScanError extends MariadbTdxError {
   declare readonly code: ScanErrorCode;

@@ -14,3 +14,8 @@ export function formatBytes(bytes: number): string {
 export function formatAddress(address: bigint): string {
   return `0x${address.toString(16)}`;
 }
+
+/** Formats a count with its noun in singular or plural, such as `1 value` or `2 values`. */
+export function formatCount(count: number, noun: string, pluralNoun = `${noun}s`): string {
+  return `${count} ${count === 1 ? noun : pluralNoun}`;
+}

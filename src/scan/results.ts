@@ -1,7 +1,7 @@
 import { hitContext, type HitContext } from './context.js';
 import { formatAddress } from './format.js';
 import type { Encoding } from './needles/encodings.js';
-import { redactValue, valueBytes, type NeedleSet } from './needles/needles.js';
+import { redactValue, valueBytes, type NeedleSet, type ShortForm } from './needles/needles.js';
 import type { WorkerHit } from './pool/protocol.js';
 import type { Region, SourceSummary } from './sources/types.js';
 
@@ -29,20 +29,26 @@ export interface ValueResult {
   readonly index: number;
   /** The value as text (hex for raw bytes); absent when the scan was redacted. */
   readonly value?: string | undefined;
-  /** SHA-256 prefix of the value's bytes, to refer to it without showing it. */
+  /**
+   * Fingerprint of the value's bytes (HMAC-SHA256 prefix under the scan's key, see
+   * {@link redactValue}), to refer to it without showing it.
+   */
   readonly hash: string;
-  /** Length of the value in bytes. */
+  /** Length of the value in bytes, also in redacted reports. */
   readonly length: number;
   readonly label?: string | undefined;
   readonly found: boolean;
   readonly hits: number;
   /** Hits per searched encoding (0 for encodings searched and not found). */
   readonly encodings: Partial<Record<Encoding, number>>;
+  /** Encoded forms not searched because they are shorter than the minimum length. */
+  readonly tooShort: readonly ShortForm[];
   /** The first hits in input order. */
   readonly first: readonly HitLocation[];
 }
 
 interface StoredHit {
+  readonly pattern: number;
   readonly order: number;
   readonly offset: number;
   readonly encoding: Encoding;
@@ -51,11 +57,18 @@ interface StoredHit {
   readonly contextOffset?: number | undefined;
 }
 
+/** Presentation options of {@link HitCollector.results}. */
+export interface ResultOptions {
+  readonly redact: boolean;
+  readonly contextLines: number;
+  /** Key of the value fingerprints. */
+  readonly key: Uint8Array;
+}
+
 /** Collects hits per value, keeping counts and the first `keep` hits in input order. */
 export class HitCollector {
   private readonly counts: Map<Encoding, number>[];
   private readonly first: StoredHit[][];
-  private readonly lengths = new Map<string, number>();
 
   constructor(
     private readonly needles: NeedleSet,
@@ -63,11 +76,6 @@ export class HitCollector {
   ) {
     this.counts = needles.values.map(() => new Map());
     this.first = needles.values.map(() => []);
-    needles.owners.forEach((owners, pattern) => {
-      for (const owner of owners) {
-        this.lengths.set(`${owner.value}:${owner.encoding}`, needles.patterns[pattern]!.length);
-      }
-    });
   }
 
   addCounts(counts: readonly [number, number][]) {
@@ -83,6 +91,7 @@ export class HitCollector {
     for (const hit of hits) {
       for (const owner of this.needles.owners[hit.pattern]!) {
         this.insert(owner.value, {
+          pattern: hit.pattern,
           order,
           offset: hit.offset,
           encoding: owner.encoding,
@@ -95,6 +104,7 @@ export class HitCollector {
   }
 
   private insert(value: number, hit: StoredHit) {
+    if (this.keep === 0) return;
     const list = this.first[value]!;
     const before = (a: StoredHit, b: StoredHit) =>
       a.order < b.order || (a.order === b.order && a.offset < b.offset);
@@ -106,10 +116,7 @@ export class HitCollector {
   }
 
   /** Builds the per-value results. */
-  results(
-    sources: readonly SourceSummary[],
-    options: { redact: boolean; contextLines: number },
-  ): ValueResult[] {
+  results(sources: readonly SourceSummary[], options: ResultOptions): ValueResult[] {
     const rejected = new Set(this.needles.rejected.map((r) => r.index));
     const results: ValueResult[] = [];
     this.needles.values.forEach((value, index) => {
@@ -118,20 +125,22 @@ export class HitCollector {
       const counts = this.counts[index]!;
       const encodings: Partial<Record<Encoding, number>> = {};
       for (const encoding of searched) encodings[encoding] = counts.get(encoding) ?? 0;
-      const hits = [...counts.values()].reduce((sum, n) => sum + n, 0);
+      let hits = 0;
+      for (const count of counts.values()) hits += count;
       const bytes = valueBytes(value);
       const text =
         typeof value.value === 'string' ? value.value : Buffer.from(bytes).toString('hex');
       results.push({
         index,
         value: options.redact ? undefined : text,
-        hash: redactValue(value),
+        hash: redactValue(value, options.key),
         length: bytes.length,
         label: value.label,
         found: hits > 0,
         hits,
         encodings,
-        first: this.first[index]!.map((hit) => this.location(hit, sources, options, index)),
+        tooShort: this.needles.shortForms[index]!,
+        first: this.first[index]!.map((hit) => this.location(hit, sources, options)),
       });
     });
     return results;
@@ -140,11 +149,10 @@ export class HitCollector {
   private location(
     hit: StoredHit,
     sources: readonly SourceSummary[],
-    options: { redact: boolean; contextLines: number },
-    value: number,
+    options: ResultOptions,
   ): HitLocation {
     const region = hit.region;
-    const length = this.patternLength(value, hit.encoding);
+    const length = this.needles.patterns[hit.pattern]!.length;
     let context: HitContext | undefined;
     if (!options.redact && hit.context && hit.contextOffset !== undefined) {
       context = hitContext(
@@ -172,9 +180,5 @@ export class HitCollector {
           : formatAddress(region.virtualAddress + BigInt(hit.offset)),
       context,
     };
-  }
-
-  private patternLength(value: number, encoding: Encoding): number {
-    return this.lengths.get(`${value}:${encoding}`) ?? 0;
   }
 }

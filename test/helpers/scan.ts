@@ -1,4 +1,4 @@
-import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { spawn, spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -43,4 +43,38 @@ export function runCli(args: string[], options: SpawnSyncOptions = {}) {
     ...options,
   });
   return { status: result.status, stdout: String(result.stdout), stderr: String(result.stderr) };
+}
+
+/**
+ * Runs the built CLI on a pseudo-terminal through util-linux `script`, so that standard error
+ * is a TTY. When `interruptOn` appears in the output, it types Ctrl-C, which the terminal turns
+ * into SIGINT for the CLI as it would for a user.
+ */
+export function runCliInTerminal(
+  args: readonly string[],
+  interruptOn?: string,
+): Promise<{ status: number | null; output: string }> {
+  const command = [process.execPath, resolve('bin/mariadb-tdx.js'), ...args]
+    .map((word) => `'${word.replaceAll("'", `'\\''`)}'`)
+    .join(' ');
+  const child = spawn(
+    'script',
+    ['--quiet', '--flush', '--return', '--command', command, '/dev/null'],
+    {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    },
+  );
+  let output = '';
+  let interrupted = false;
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString('utf8');
+    if (interruptOn && !interrupted && output.includes(interruptOn)) {
+      interrupted = true;
+      child.stdin.write('\x03');
+    }
+  });
+  return new Promise((resolvePromise, reject) => {
+    child.on('error', reject);
+    child.on('close', (status) => resolvePromise({ status, output }));
+  });
 }

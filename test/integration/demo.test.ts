@@ -130,6 +130,24 @@ describe.skipIf(!available)('demo with TLS off on the baseline wire', () => {
     expect(json).not.toContain('Margarethe Vinterberg');
     expect(json).not.toContain('GB82WEST12345698765432');
   });
+
+  it('shows keyed fingerprints and no context when redacted', () => {
+    const hits = report.evidence.flatMap((result) => result.hits);
+    expect(hits.length).toBeGreaterThan(0);
+    for (const hit of hits) {
+      expect(hit.value).toMatch(/^hmac:[0-9a-f]{16} \(\d+ bytes?\)$/);
+      expect(hit.context).toBe('(redacted)');
+    }
+    // One key for the whole run, so each value has one fingerprint in every place.
+    const fingerprints = new Map<number, Set<string>>();
+    for (const hit of hits) {
+      fingerprints.set(
+        hit.valueIndex,
+        (fingerprints.get(hit.valueIndex) ?? new Set()).add(hit.value),
+      );
+    }
+    expect([...fingerprints.values()].filter((set) => set.size > 1)).toEqual([]);
+  });
 });
 
 describe.skipIf(!available)('demo interrupted and sharing directories', () => {

@@ -1,3 +1,4 @@
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectLocal } from '../../src/local/client.js';
@@ -79,6 +80,25 @@ describe.skipIf(!available)('scan of a real MariaDB server', () => {
     const balances = report.values.filter((v) => v.label === 'Customers.Accounts.Balance');
     expect(balances.length).toBeGreaterThan(ROWS);
     expect(balances.every((v) => (v.encodings.decimal ?? 0) > 0)).toBe(true);
+  });
+
+  it('reads 100,000 values of one column with --from-db', async () => {
+    // The sequence engine's seq_1_to_100000 table exists in the current database.
+    const connection = await connectLocal(server.dir, 'Customers');
+    try {
+      await connection.query('CREATE TABLE Customers.Many (v VARCHAR(32) NOT NULL)');
+      await connection.query(
+        "INSERT INTO Customers.Many SELECT CONCAT('many-value-', LPAD(seq, 6, '0')) FROM seq_1_to_100000",
+      );
+    } finally {
+      await connection.end();
+    }
+    const file = join(scratch.dir, 'many.bin');
+    await writeFile(file, 'before many-value-099999 after');
+    const result = runCli(['scan', file, '--from-db', 'Customers.Many:v', '--dir', server.dir]);
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(1);
+    expect(result.stdout).toContain('100000 values, 1 found, 99999 not found.');
   });
 
   it('scans the data directory for the loaded data set with --dataset', () => {

@@ -7,6 +7,7 @@ describe('scan exports', () => {
     expect(typeof library.dumpProcess).toBe('function');
     expect(typeof library.buildNeedles).toBe('function');
     expect(typeof library.readValuesFile).toBe('function');
+    expect(typeof library.dedupeValues).toBe('function');
     expect(typeof library.valuesFromDatabase).toBe('function');
   });
 

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -208,7 +208,12 @@ describe('scan of files', () => {
       minLength: 5,
     });
     expect(report.rejected).toEqual([
-      { index: 0, length: 3, reason: 'shorter than 5 bytes', label: undefined },
+      {
+        index: 0,
+        length: 3,
+        reason: 'shorter than 5 bytes in every encoding that applies (utf8, utf16le)',
+        label: undefined,
+      },
     ]);
     expect(report.values.map((v) => v.index)).toEqual([1]);
   });
@@ -230,8 +235,97 @@ describe('scan of files', () => {
     });
     const text = JSON.stringify(report);
     expect(text).not.toContain('Margarethe');
-    expect(report.values[0]!.hash).toMatch(/^sha256:[0-9a-f]{12}$/);
+    expect(report.values[0]!.value).toBeUndefined();
+    expect(report.values[0]!.first[0]!.context).toBeUndefined();
+    expect(report.values[0]!.hash).toMatch(/^hmac:[0-9a-f]{16}$/);
     expect(report.values[0]!.length).toBe(21);
+    expect(report.summary.fingerprintKey).toBe('random');
+  });
+
+  it('keys fingerprints per scan', async () => {
+    const path = join(dir, 'fingerprint.bin');
+    await writePlanted(path, 1000, []);
+    const value = { value: '84736.19' };
+    const run = (redactKey?: Uint8Array) =>
+      scan({ sources: [path], values: [value], redact: true, redactKey });
+    const key = randomBytes(32);
+    const [first, second, keyed, keyedAgain] = await Promise.all([
+      run(),
+      run(),
+      run(key),
+      run(key),
+    ]);
+    const plain = createHash('sha256').update('84736.19').digest('hex');
+    expect(first.values[0]!.hash).not.toBe(second.values[0]!.hash);
+    expect(keyed.values[0]!.hash).toBe(keyedAgain.values[0]!.hash);
+    expect(keyed.summary.fingerprintKey).toBe('given');
+    for (const report of [first, second, keyed]) {
+      expect(plain).not.toContain(report.values[0]!.hash.slice('hmac:'.length));
+    }
+  });
+
+  it('rejects a fingerprint key shorter than 16 bytes', async () => {
+    const path = join(dir, 'fingerprint.bin');
+    await expect(
+      scan({ sources: [path], values: [{ value: 'abcdef' }], redactKey: randomBytes(8) }),
+    ).rejects.toMatchObject({ code: 'VALUES_INVALID' });
+  });
+
+  it('counts hits without listing any at max offsets 0', async () => {
+    const path = join(dir, 'no-offsets.bin');
+    await writePlanted(path, 20_000, [
+      ['Thaddeus Okonkwo-Reyes', 100],
+      ['Thaddeus Okonkwo-Reyes', 15_000],
+    ]);
+    const report = await scan({
+      sources: [path],
+      values: [{ value: 'Thaddeus Okonkwo-Reyes' }],
+      maxOffsets: 0,
+    });
+    expect(report.values[0]!.hits).toBe(2);
+    expect(report.values[0]!.first).toEqual([]);
+  });
+
+  it.each([
+    ['maxOffsets', { maxOffsets: 1001 }],
+    ['maxOffsets', { maxOffsets: -1 }],
+    ['contextLines', { contextLines: 1.5 }],
+    ['workers', { workers: 0 }],
+    ['chunkBytes', { chunkBytes: 100 }],
+  ])('rejects %s out of range', async (_name, option) => {
+    const path = join(dir, 'fingerprint.bin');
+    await expect(
+      scan({ sources: [path], values: [{ value: 'abcdef' }], ...option }),
+    ).rejects.toMatchObject({ code: 'VALUES_INVALID' });
+  });
+
+  it('finds a negative BIGINT as its 8 stored bytes', async () => {
+    const path = join(dir, 'bigint.bin');
+    // -5 as InnoDB stores a signed BIGINT: big-endian with the sign bit inverted.
+    await writePlanted(path, 10_000, [[Buffer.from('7ffffffffffffffb', 'hex'), 4000]]);
+    const report = await scan({
+      sources: [path],
+      values: [{ value: '-5', type: 'integer', integerBytes: 8 }],
+    });
+    expect(report.rejected).toEqual([]);
+    expect(report.values[0]!.encodings).toEqual({ integer: 1 });
+    expect(report.values[0]!.first[0]!.offset).toBe(4000);
+    expect(report.values[0]!.tooShort).toEqual([
+      { encoding: 'utf8', length: 2 },
+      { encoding: 'utf16le', length: 2 },
+    ]);
+  });
+
+  it('scans 80,000 values in two encodings', async () => {
+    // 160,000 patterns: spreading them into one call, as Math.max(...lengths), overflows the stack.
+    const path = join(dir, 'many.bin');
+    const count = 80_000;
+    const name = (i: number) => `account-${i.toString().padStart(7, '0')}`;
+    await writePlanted(path, 100_000, [[name(count - 1), 5000]]);
+    const values = Array.from({ length: count }, (_, i) => ({ value: name(i) }));
+    const report = await scan({ sources: [path], values, workers: 1 });
+    expect(report.summary.patterns).toBe(2 * count);
+    expect(report.values.filter((v) => v.found).map((v) => v.value)).toEqual([name(count - 1)]);
   });
 
   it('scans bytes in memory', async () => {

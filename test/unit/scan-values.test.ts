@@ -1,7 +1,12 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bankingValues, parseColumnSpec, readValuesFile } from '../../src/scan/needles/inputs.js';
+import {
+  bankingValues,
+  dedupeValues,
+  parseColumnSpec,
+  readValuesFile,
+} from '../../src/scan/needles/inputs.js';
 import { buildNeedles } from '../../src/scan/needles/needles.js';
 import { scratchDirectory } from '../helpers/scan.js';
 
@@ -55,6 +60,40 @@ describe('readValuesFile', () => {
     expect(Buffer.from(values[2]!.value as Uint8Array).toString('hex')).toBe('deadbeef01');
   });
 
+  it('removes a byte order mark and CR line ends', async () => {
+    const path = join(dir, 'bom.txt');
+    await writeFile(path, '\uFEFFfirst value\r\nsecond value\r\n');
+    expect(await readValuesFile(path)).toEqual([
+      { value: 'first value' },
+      { value: 'second value' },
+    ]);
+  });
+
+  it('reads JSON after a byte order mark', async () => {
+    const path = join(dir, 'bom.json');
+    await writeFile(path, '\uFEFF["first value", {"value": "second value"}]\r\n');
+    const values = await readValuesFile(path);
+    expect(values.map((v) => v.value)).toEqual(['first value', 'second value']);
+  });
+
+  it('reads a bracketed first line as a value', async () => {
+    const path = join(dir, 'bracket.txt');
+    await writeFile(path, '[ACME] Corp\n{internal} account\n');
+    expect(await readValuesFile(path)).toEqual([
+      { value: '[ACME] Corp' },
+      { value: '{internal} account' },
+    ]);
+  });
+
+  it('rejects a file that starts like JSON and is not', async () => {
+    const path = join(dir, 'broken.json');
+    await writeFile(path, '[\n  "first value",\n]\n');
+    await expect(readValuesFile(path)).rejects.toMatchObject({
+      code: 'VALUES_INVALID',
+      message: expect.stringContaining('starts like a JSON document but is not valid JSON'),
+    });
+  });
+
   it('rejects invalid JSON entries with VALUES_INVALID', async () => {
     const path = join(dir, 'bad.json');
     await writeFile(path, JSON.stringify([{ value: '1', type: 'float' }]));
@@ -62,7 +101,65 @@ describe('readValuesFile', () => {
   });
 });
 
+describe('dedupeValues', () => {
+  it('keeps the first of equal values', () => {
+    const { values, duplicates } = dedupeValues([
+      { value: 'Margarethe Vinterberg' },
+      { value: '1000.00', type: 'decimal', precision: 15, scale: 2, label: 'a.Balance' },
+      { value: 'Margarethe Vinterberg' },
+      { value: '1000.00', type: 'decimal', precision: 15, scale: 2, label: 'b.Limit' },
+      { value: '1000.00' },
+    ]);
+    expect(duplicates).toBe(2);
+    expect(values).toEqual([
+      { value: 'Margarethe Vinterberg' },
+      {
+        value: '1000.00',
+        type: 'decimal',
+        precision: 15,
+        scale: 2,
+        label: 'a.Balance, b.Limit',
+      },
+      { value: '1000.00' },
+    ]);
+  });
+
+  it('keeps integers of different column sizes', () => {
+    const { duplicates } = dedupeValues([
+      { value: '70000', type: 'integer', integerBytes: 4 },
+      { value: '70000', type: 'integer', integerBytes: 8 },
+      { value: '70000', type: 'integer' },
+    ]);
+    expect(duplicates).toBe(1);
+  });
+});
+
 describe('buildNeedles', () => {
+  it('leaves out only short encoded forms', () => {
+    const needles = buildNeedles([
+      { value: '65000', type: 'integer', integerBytes: 2, unsigned: true },
+      { value: '-5', type: 'integer', integerBytes: 8 },
+      { value: '100', type: 'integer', integerBytes: 1 },
+    ]);
+    expect(needles.encodingsByValue).toEqual([['utf8', 'utf16le'], ['integer'], []]);
+    expect(needles.shortForms[0]).toEqual([{ encoding: 'integer', length: 2 }]);
+    expect(needles.rejected).toEqual([
+      {
+        index: 2,
+        label: undefined,
+        length: 3,
+        reason: 'shorter than 4 bytes in every encoding that applies (utf8, utf16le, integer)',
+      },
+    ]);
+  });
+
+  it('rejects more than 500,000 values', () => {
+    const values = Array.from({ length: 500_001 }, () => ({ value: 'same value' }));
+    expect(() => buildNeedles(values)).toThrowError(
+      expect.objectContaining({ code: 'TOO_MANY_PATTERNS' }),
+    );
+  });
+
   it('encodes banking balances in every form', () => {
     const values = bankingValues({ rows: 0 });
     const needles = buildNeedles(values);

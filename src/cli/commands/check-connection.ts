@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { ConfigError, DatabaseError } from '../../errors.js';
 import type { ConnectionOptions } from '../../mariadb/connection.js';
 import { readInputFile } from '../files.js';
+import { SERVER_ADDRESS_OPTIONS } from '../options.js';
 import { resolvePasswordWithSource } from '../password.js';
 
 /** Port of a server chosen by address when --port is not given. */
@@ -30,14 +31,6 @@ export interface CheckTarget {
   /** The CA that verifies the server certificate, in words, or undefined for the system's CAs. */
   readonly caDescription: string | undefined;
 }
-
-const ADDRESS_OPTIONS = [
-  ['host', '--host'],
-  ['port', '--port'],
-  ['user', '--user'],
-  ['passwordFile', '--password-file'],
-  ['ca', '--ca'],
-] as const;
 
 /**
  * Parses --host: a host name or an IP address, IPv6 with or without brackets. A port belongs in
@@ -78,7 +71,7 @@ export async function resolveCheckTarget(
   options: CheckConnectionCliOptions,
   dirGiven: boolean,
 ): Promise<CheckTarget> {
-  const addressOptions = ADDRESS_OPTIONS.filter(([key]) => options[key] !== undefined).map(
+  const addressOptions = SERVER_ADDRESS_OPTIONS.filter(([key]) => options[key] !== undefined).map(
     ([, flag]) => flag,
   );
   if (addressOptions.length === 0) return localTarget(options.dir, options.insecure === true);

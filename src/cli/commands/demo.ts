@@ -33,7 +33,10 @@ export function demoCommand() {
       'mariadb-tdx-report',
     )
     .option('--keep', 'keep the working directory (servers stopped) for inspection')
-    .option('--redact', 'show only a hash prefix and the length of each value')
+    .option(
+      '--redact',
+      'show only a keyed fingerprint (HMAC-SHA256 prefix) and the length of each value',
+    )
     .option(
       '--plain-wire',
       'load the baseline over plain TCP instead of TLS, to show what the wire then carries',

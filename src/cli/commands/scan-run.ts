@@ -1,12 +1,14 @@
 import { readFile } from 'node:fs/promises';
-import { SingleBar } from 'cli-progress';
 import { ConfigError } from '../../errors.js';
 import type { ScanValue } from '../../scan/needles/needles.js';
-import type { ScanReport } from '../../scan/scan.js';
+import type { ScanProgress, ScanReport } from '../../scan/scan.js';
 import type { ScanSource } from '../../scan/sources/open.js';
 import { renderScanReport } from '../../report/scan.js';
 import { formatBytes } from '../../scan/format.js';
+import { progressBar, withInterrupt } from '../progress.js';
 import type { ScanCliOptions } from './scan.js';
+
+export { checkScanOptions } from './scan-options.js';
 
 /** Distinct values read from one server per scan are capped, to keep the matcher's memory bounded. */
 const MAX_DATABASE_VALUES = 200_000;
@@ -49,64 +51,38 @@ async function databaseValues(options: ScanCliOptions): Promise<ScanValue[]> {
   }
   try {
     const values: ScanValue[] = [];
-    for (const spec of specs)
-      values.push(
-        ...(await valuesFromDatabase(connection, spec, MAX_DATABASE_VALUES - values.length)),
-      );
+    for (const spec of specs) {
+      const limit = MAX_DATABASE_VALUES - values.length;
+      appendAll(values, await valuesFromDatabase(connection, spec, limit));
+    }
     return values;
   } finally {
     await connection.end();
   }
 }
 
-async function collectValues(options: ScanCliOptions): Promise<ScanValue[]> {
+/** Appends without spreading, which overflows the call stack beyond about 100,000 items. */
+function appendAll<T>(target: T[], items: readonly T[]) {
+  for (const item of items) target.push(item);
+}
+
+/** Collects the values of every value option, each distinct value once. */
+async function collectValues(
+  options: ScanCliOptions,
+): Promise<{ values: ScanValue[]; duplicates: number }> {
+  const inputs = await import('../../scan/needles/inputs.js');
   const values: ScanValue[] = [];
-  if (options.values) {
-    const { readValuesFile } = await import('../../scan/needles/inputs.js');
-    values.push(...(await readValuesFile(options.values)));
-  }
+  if (options.values) appendAll(values, await inputs.readValuesFile(options.values));
   if (options.dataset) {
-    const [{ bankingValues }, { readDatasetRecord }, { stateLayout }] = await Promise.all([
-      import('../../scan/needles/inputs.js'),
+    const [{ readDatasetRecord }, { stateLayout }] = await Promise.all([
       import('../../local/datasets.js'),
       import('../../mariadb/layout.js'),
     ]);
     const record = await readDatasetRecord(stateLayout(options.dir), options.dataset);
-    values.push(...bankingValues({ rows: record.rows, seed: record.seed }));
+    appendAll(values, inputs.bankingValues({ rows: record.rows, seed: record.seed }));
   }
-  if (options.fromDb) values.push(...(await databaseValues(options)));
-  if (!options.values && !options.dataset && !options.fromDb) {
-    throw new ConfigError('INVALID_OPTION', 'no values to search for', {
-      hint: 'pass --values FILE, --dataset banking or --from-db DB.TABLE:COLUMNS',
-    });
-  }
-  return values;
-}
-
-function progressBar(options: ScanCliOptions) {
-  if (!process.stderr.isTTY || options.quiet || options.json) return undefined;
-  const bar = new SingleBar({
-    format: '  scanning [{bar}] {percentage}% {scannedText} of {totalText} at {rate}/s',
-    stream: process.stderr,
-    hideCursor: true,
-    barsize: 30,
-  });
-  let started = false;
-  return {
-    update(scanned: number, total: number, seconds: number) {
-      const payload = {
-        scannedText: formatBytes(scanned),
-        totalText: formatBytes(total),
-        rate: seconds > 0 ? `${(scanned / seconds / 1e9).toFixed(2)} GB` : '-',
-      };
-      if (!started) bar.start(Math.max(1, total), 0, payload);
-      started = true;
-      bar.update(scanned, payload);
-    },
-    stop() {
-      if (started) bar.stop();
-    },
-  };
+  if (options.fromDb) appendAll(values, await databaseValues(options));
+  return inputs.dedupeValues(values);
 }
 
 /** Exit status of a scan: 1 when a value was found, 2 when the input was incomplete, else 0. */
@@ -115,40 +91,70 @@ export function scanExitCode(report: ScanReport): number {
   return report.summary.complete ? 0 : 2;
 }
 
+/** A scan report as the CLI prints it: the library's report and what the CLI did to the input. */
+export interface CliScanReport extends ScanReport {
+  readonly input: {
+    /** Values given more than once across the value options, searched once. */
+    readonly duplicateValues: number;
+  };
+}
+
+function showProgress(options: ScanCliOptions) {
+  const bar = progressBar(
+    '  scanning [{bar}] {percentage}% {scannedText} of {totalText} at {rate}/s',
+    !options.quiet && !options.json,
+  );
+  if (!bar) return undefined;
+  return {
+    onProgress: (p: ScanProgress) =>
+      bar.update(p.scannedBytes, p.totalBytes, {
+        scannedText: formatBytes(p.scannedBytes),
+        totalText: formatBytes(p.totalBytes),
+        rate:
+          p.elapsedSeconds > 0 ? `${(p.scannedBytes / p.elapsedSeconds / 1e9).toFixed(2)} GB` : '-',
+      }),
+    stop: () => bar.stop(),
+  };
+}
+
 /** Runs `scan` for the CLI and renders the table unless JSON was requested. */
 export async function runScan(
   paths: string[],
   options: ScanCliOptions,
-): Promise<{ report: ScanReport; exitCode: number }> {
+): Promise<{ report: CliScanReport; exitCode: number }> {
   const { scan } = await import('../../scan/scan.js');
-  const values = await collectValues(options);
+  const { values, duplicates } = await collectValues(options);
   const sources: ScanSource[] = [
     ...paths.map((path) => ({ path, format: options.format })),
-    ...(options.pid ?? []).map((pid) => {
-      if (!/^\d+$/.test(pid))
-        throw new ConfigError('INVALID_OPTION', `--pid ${pid} is not a process id`);
-      return { pid: Number(pid) };
-    }),
+    ...(options.pid ?? []).map((pid) => ({ pid })),
   ];
 
-  const bar = progressBar(options);
+  const progress = showProgress(options);
   let report: ScanReport;
   try {
-    report = await scan({
-      sources,
-      values,
-      encodings: options.encodings,
-      minLength: options.minLength,
-      maxOffsets: options.maxOffsets,
-      contextLines: options.context,
-      workers: options.workers,
-      redact: options.redact === true,
-      onProgress: (p) => bar?.update(p.scannedBytes, p.totalBytes, p.elapsedSeconds),
-    });
+    report = await withInterrupt((signal) =>
+      scan({
+        sources,
+        values,
+        encodings: options.encodings,
+        minLength: options.minLength,
+        maxOffsets: options.maxOffsets,
+        contextLines: options.context,
+        workers: options.workers,
+        redact: options.redact === true,
+        // The values file would match itself.
+        exclude: options.values && options.values !== '-' ? [options.values] : [],
+        onProgress: progress?.onProgress,
+        signal,
+      }),
+    );
   } finally {
-    bar?.stop();
+    progress?.stop();
   }
-  if (!options.json)
-    process.stdout.write(renderScanReport(report, { redact: options.redact === true }));
-  return { report, exitCode: scanExitCode(report) };
+  const cliReport: CliScanReport = { ...report, input: { duplicateValues: duplicates } };
+  if (!options.json) {
+    const text = renderScanReport(report, { redact: options.redact === true, duplicates });
+    process.stdout.write(text);
+  }
+  return { report: cliReport, exitCode: scanExitCode(report) };
 }

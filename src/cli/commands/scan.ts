@@ -1,11 +1,7 @@
 import { Command, InvalidArgumentError, Option } from '@commander-js/extra-typings';
 import { ENCODINGS, type Encoding } from '../../scan/needles/encodings.js';
-import { DIR_HELP, defaultStateDir, parseInteger } from '../options.js';
+import { DIR_HELP, collect, defaultStateDir, parseInteger } from '../options.js';
 import { printJson } from '../output.js';
-
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
 
 function parseEncodings(value: string): Encoding[] {
   const names = value.split(',').map((name) => name.trim());
@@ -18,6 +14,9 @@ function parseEncodings(value: string): Encoding[] {
   return names as Encoding[];
 }
 
+/** Largest process id Linux hands out (PID_MAX_LIMIT on 64-bit systems). */
+const MAX_PID = 2 ** 22;
+
 export function scanCommand() {
   return new Command('scan')
     .description(
@@ -25,7 +24,14 @@ export function scanCommand() {
         'copies of sensitive values; exit 1 when any value is found, 0 when none is, 2 on error',
     )
     .argument('[paths...]', 'files, block devices, directories or dumps to scan')
-    .option('--pid <pid>', 'also scan the memory of a live process (repeatable)', collect)
+    .option(
+      '--pid <pid>',
+      'also scan the memory of a live process (repeatable)',
+      (value: string, previous: number[] | undefined) => [
+        ...(previous ?? []),
+        parseInteger(1, MAX_PID)(value),
+      ],
+    )
     .addOption(
       new Option('--format <format>', 'how to read files: detect, or force one format')
         .choices(['auto', 'raw', 'elf', 'kdump'] as const)
@@ -33,7 +39,7 @@ export function scanCommand() {
     )
     .option(
       '--values <file>',
-      'values to find: one per line, or JSON as `load banking --list --json` prints',
+      'values to find: one per line, or JSON as `load banking --list --json` prints; - reads standard input',
     )
     .addOption(
       new Option('--dataset <name>', 'the values that `load` wrote to the local server').choices([
@@ -58,7 +64,7 @@ export function scanCommand() {
     )
     .option(
       '--min-length <bytes>',
-      'reject values shorter than this (default 4)',
+      'leave out encoded forms shorter than this many bytes, and values with no form left (default 4 bytes, at least 4)',
       parseInteger(4, 4096),
     )
     .option('--max-offsets <n>', 'hits listed per value (default 5)', parseInteger(0, 1000))
@@ -68,11 +74,15 @@ export function scanCommand() {
       parseInteger(0, 100),
     )
     .option('--workers <n>', 'worker threads (default: one per CPU)', parseInteger(1, 256))
-    .option('--redact', 'print a hash prefix and the length instead of each value, and no context')
+    .option(
+      '--redact',
+      'print a keyed fingerprint (HMAC-SHA256 prefix, random key per run) and the length instead of each value, and no context',
+    )
     .option('--json', 'print the report as JSON')
     .option('-q, --quiet', 'no progress bar')
-    .action(async (paths, options) => {
-      const { runScan } = await import('./scan-run.js');
+    .action(async (paths, options, command) => {
+      const { checkScanOptions, runScan } = await import('./scan-run.js');
+      checkScanOptions(paths, options, (name) => command.getOptionValueSource(name) === 'cli');
       const { report, exitCode } = await runScan(paths, options);
       if (options.json) printJson(report);
       process.exitCode = exitCode;

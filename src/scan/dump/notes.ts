@@ -36,7 +36,8 @@ interface ProcessStat {
   name: string;
 }
 
-async function readStat(pid: number): Promise<ProcessStat> {
+/** Reads the fields of /proc/PID/stat that a core needs, such as the state letter. */
+export async function readProcessStat(pid: number): Promise<ProcessStat> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
   const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -50,7 +51,7 @@ async function readStat(pid: number): Promise<ProcessStat> {
 }
 
 async function prpsinfo(pid: number): Promise<Buffer> {
-  const stat = await readStat(pid);
+  const stat = await readProcessStat(pid);
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   const id = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
   const commandLine = (await readFile(`/proc/${pid}/cmdline`))
@@ -136,7 +137,7 @@ export async function processNotes(
   pid: number,
   mappings: readonly Mapping[],
 ): Promise<{ notes: Buffer; threads: number }> {
-  const stat = await readStat(pid);
+  const stat = await readProcessStat(pid);
   // The main thread (tid = pid) comes first, as the kernel writes it.
   const others = (await readdir(`/proc/${pid}/task`)).map(Number).filter((tid) => tid !== pid);
   const threads = [pid, ...others.sort((a, b) => a - b)];

@@ -69,54 +69,114 @@ function parseJsonValue(entry: unknown, index: number, path: string): ScanValue 
   };
 }
 
-/**
- * Reads values from a file: one value per line (blank lines skipped, a trailing CR removed), or a
- * JSON array of values, or a JSON object with a `values` array such as `load banking --list --json`
- * prints.
- */
-export async function readValuesFile(path: string): Promise<ScanValue[]> {
-  let text: string;
+async function readValuesText(path: string): Promise<string> {
+  if (path === '-') {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  }
   try {
-    text = await readFile(path, 'utf8');
+    return await readFile(path, 'utf8');
   } catch (error) {
-    if (isErrno(error, 'ENOENT')) {
+    if (isErrno(error, 'ENOENT') || isErrno(error, 'ENOTDIR')) {
       throw new ScanError('VALUES_INVALID', `values file ${path} does not exist`, {
         hint: 'check --values',
+        cause: error,
+      });
+    }
+    if (isErrno(error, 'ELOOP')) {
+      throw new ScanError('VALUES_INVALID', `values file ${path} is a loop of symbolic links`, {
+        hint: 'check where the links point, for example with: readlink -f PATH',
         cause: error,
       });
     }
     throw new ScanError(
       'VALUES_INVALID',
       `values file ${path} cannot be read: ${(error as Error).message}`,
-      { cause: error },
+      { hint: 'check --values', cause: error },
     );
   }
+}
 
-  const trimmed = text.trimStart();
-  if (trimmed.startsWith('[') || trimmed.startsWith('{')) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch (error) {
-      throw new ScanError(
-        'VALUES_INVALID',
-        `values file ${path} starts like JSON but is not valid JSON`,
-        {
-          hint: 'fix the JSON, or give one value per line',
-          cause: error,
-        },
-      );
-    }
-    const list = Array.isArray(parsed) ? parsed : (parsed as { values?: unknown }).values;
-    if (!Array.isArray(list))
-      throw new ScanError('VALUES_INVALID', `values file ${path} has no "values" array`);
-    return list.map((entry, index) => parseJsonValue(entry, index, path));
+/**
+ * True when text starts as a JSON document of values does: `[` followed by a string, an object
+ * or `]`, or `{` followed by a key. A first line such as `[ACME] Corp` is a value, not JSON.
+ */
+function looksLikeJson(text: string): boolean {
+  return /^\s*(\[\s*(["{\]]|$)|\{\s*("|\}|$))/.test(text);
+}
+
+function parseJsonValues(text: string, path: string): ScanValue[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new ScanError(
+      'VALUES_INVALID',
+      `values file ${path} starts like a JSON document but is not valid JSON: ${(error as Error).message}`,
+      {
+        hint: 'fix the JSON; a file of one value per line is read as such unless its first line starts like JSON, as in ["a", or {"values"',
+        cause: error,
+      },
+    );
   }
-  return text
-    .split('\n')
-    .map((line) => line.replace(/\r$/, ''))
-    .filter((line) => line.length > 0)
-    .map((value) => ({ value }));
+  const list = Array.isArray(parsed) ? parsed : (parsed as { values?: unknown }).values;
+  if (!Array.isArray(list))
+    throw new ScanError('VALUES_INVALID', `values file ${path} has no "values" array`);
+  return list.map((entry, index) => parseJsonValue(entry, index, path));
+}
+
+/**
+ * Reads values from a file, or from standard input for `-`. A UTF-8 byte order mark is removed.
+ * Text that starts like a JSON document (`["`, `[{`, `{"`) is a JSON array of values, or an
+ * object with a `values` array such as `load banking --list --json` prints. Any other text has
+ * one value per line: LF or CRLF line ends, blank lines skipped, other spaces kept. Duplicates
+ * are kept; {@link dedupeValues} removes them.
+ */
+export async function readValuesFile(path: string): Promise<ScanValue[]> {
+  const text = (await readValuesText(path)).replace(/^\uFEFF/, '');
+  if (looksLikeJson(text)) return parseJsonValues(text, path);
+  const values: ScanValue[] = [];
+  for (const line of text.split('\n')) {
+    const value = line.endsWith('\r') ? line.slice(0, -1) : line;
+    if (value.length > 0) values.push({ value });
+  }
+  return values;
+}
+
+/** Key of the things that decide a value's byte patterns: its bytes and its column type. */
+function valueKey(value: ScanValue): string {
+  const bytes =
+    typeof value.value === 'string'
+      ? `t${value.value}`
+      : `b${Buffer.from(value.value).toString('hex')}`;
+  const type = value.type ?? 'text';
+  if (type === 'decimal') return `${bytes}\0decimal:${value.precision ?? 10}:${value.scale ?? 0}`;
+  if (type === 'integer')
+    return `${bytes}\0integer:${value.integerBytes ?? 4}:${value.unsigned ?? false}`;
+  return `${bytes}\0text`;
+}
+
+/**
+ * Removes values that repeat an earlier one with the same column type, so that each is searched
+ * and reported once. A kept value's label lists the distinct labels of its repeats.
+ */
+export function dedupeValues(values: readonly ScanValue[]): {
+  values: ScanValue[];
+  duplicates: number;
+} {
+  const kept = new Map<string, { value: ScanValue; labels: Set<string> }>();
+  for (const value of values) {
+    const key = valueKey(value);
+    const known = kept.get(key);
+    if (!known) kept.set(key, { value, labels: new Set(value.label ? [value.label] : []) });
+    else if (value.label) known.labels.add(value.label);
+  }
+  const unique: ScanValue[] = [];
+  for (const { value, labels } of kept.values()) {
+    unique.push(labels.size > 1 ? { ...value, label: [...labels].join(', ') } : value);
+  }
+  return { values: unique, duplicates: values.length - unique.length };
 }
 
 /** A table and columns to read values from, parsed from `DB.TABLE:COL1,COL2`. */

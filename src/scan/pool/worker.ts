@@ -54,7 +54,7 @@ function readKdump(
   const pages = Math.ceil((offset + length) / pageSize) - firstPage;
   if (!kdumpScratch || kdumpScratch.length < pages * pageSize)
     kdumpScratch = new Uint8Array(pages * pageSize);
-  readKdumpPages(
+  const read = readKdumpPages(
     entry.file,
     entry.setup.path,
     entry.setup.descriptorsAt,
@@ -63,9 +63,11 @@ function readKdump(
     pages,
     kdumpScratch,
   );
+  // A truncated dump ends early; the bytes of the pages present are scanned.
   const start = offset - firstPage * pageSize;
-  matcher.text.set(kdumpScratch.subarray(start, start + length));
-  return length;
+  const bytes = Math.max(0, Math.min(length, read * pageSize - start));
+  matcher.text.set(kdumpScratch.subarray(start, start + bytes));
+  return bytes;
 }
 
 function readJob(job: JobMessage): number {

@@ -97,7 +97,7 @@ export async function openElf(
         space === 'physical' && header.vaddr !== header.paddr ? header.vaddr : undefined,
     });
   }
-  regions.push(...metadataRegions(source, path, size, loads));
+  for (const region of metadataRegions(source, path, size, loads)) regions.push(region);
 
   const problems: ScanProblem[] = [];
   if (loads.some((h) => h.offset + h.filesz > BigInt(size))) {
@@ -118,6 +118,7 @@ export async function openElf(
     },
     regions,
     skipped: [],
+    excluded: [],
     problems,
   };
 }

@@ -17,19 +17,26 @@ export class KdumpLogicalFile {
 
   /** Reads exactly `length` bytes at logical `offset`, or throws KDUMP_TRUNCATED. */
   read(offset: number, length: number): Uint8Array {
+    const out = this.readUpTo(offset, length);
+    if (out.length < length) {
+      throw new ScanError(
+        'KDUMP_TRUNCATED',
+        `${this.name} is truncated: logical bytes ${offset + out.length}..${offset + length} are missing`,
+        { hint: 'copy the dump again' },
+      );
+    }
+    return out;
+  }
+
+  /** Reads up to `length` bytes at logical `offset`: fewer where the file's bytes end. */
+  readUpTo(offset: number, length: number): Uint8Array {
     const out = new Uint8Array(length);
     let done = 0;
     while (done < length) {
       const [position, available] = this.locate(offset + done);
       const want = Math.min(length - done, available);
       const got = want > 0 ? readSync(this.fd, out, done, want, position) : 0;
-      if (got <= 0) {
-        throw new ScanError(
-          'KDUMP_TRUNCATED',
-          `${this.name} is truncated: logical bytes ${offset + done}..${offset + length} are missing`,
-          { hint: 'copy the dump again' },
-        );
-      }
+      if (got <= 0) return out.subarray(0, done);
       done += got;
     }
     return out;
@@ -59,8 +66,10 @@ function compressionName(flags: number): string {
 }
 
 /**
- * Decompresses `count` pages starting at descriptor `firstDescriptor` into `out`, which has room
- * for count × pageSize bytes. Only zlib and uncompressed pages are supported.
+ * Decompresses up to `count` pages starting at descriptor `firstDescriptor` into `out`, which has
+ * room for count × pageSize bytes. Returns the number of pages read, which is smaller when the
+ * file ends before a page's descriptor or data (a truncated dump). Only zlib and uncompressed
+ * pages are supported.
  */
 export function readKdumpPages(
   file: KdumpLogicalFile,
@@ -70,45 +79,56 @@ export function readKdumpPages(
   firstDescriptor: number,
   count: number,
   out: Uint8Array,
-) {
-  const table = file.read(
+): number {
+  const table = file.readUpTo(
     descriptorsAt + firstDescriptor * PAGE_DESCRIPTOR_SIZE,
     count * PAGE_DESCRIPTOR_SIZE,
   );
+  const described = Math.floor(table.length / PAGE_DESCRIPTOR_SIZE);
   const view = new DataView(table.buffer, table.byteOffset, table.byteLength);
 
-  for (let i = 0; i < count; i++) {
+  for (let i = 0; i < described; i++) {
     const base = i * PAGE_DESCRIPTOR_SIZE;
     const offset = Number(view.getBigInt64(base + PAGE_DESCRIPTOR.offset.offset, true));
     const size = view.getUint32(base + PAGE_DESCRIPTOR.size.offset, true);
     const flags = view.getUint32(base + PAGE_DESCRIPTOR.flags.offset, true);
-    const data = file.read(offset, size);
-    const target = out.subarray(i * pageSize, (i + 1) * pageSize);
+    const data = file.readUpTo(offset, size);
+    if (data.length < size) return i;
+    decodePage(name, data, flags, pageSize, out.subarray(i * pageSize, (i + 1) * pageSize));
+  }
+  return described;
+}
 
-    if (flags & COMPRESSION.zlib) {
-      const page = inflateSync(data);
-      if (page.length !== pageSize) {
-        throw new ScanError(
-          'KDUMP_INVALID',
-          `${name}: a zlib page inflates to ${page.length} bytes, not ${pageSize}`,
-        );
-      }
-      target.set(page);
-    } else if ((flags & (COMPRESSION.lzo | COMPRESSION.snappy | COMPRESSION.zstd)) !== 0) {
-      // NOTE: lzo, snappy and zstd pages are not decoded; no test dump of them exists here
-      // because Debian 12's QEMU writes only zlib kdumps.
-      throw new ScanError(
-        'KDUMP_COMPRESSION_UNSUPPORTED',
-        `${name}: pages compressed with ${compressionName(flags)} are not supported; zlib and uncompressed pages are`,
-        { hint: 'dump with --format kdump-zlib or elf, or convert with makedumpfile' },
-      );
-    } else if (size === pageSize) {
-      target.set(data);
-    } else {
+function decodePage(
+  name: string,
+  data: Uint8Array,
+  flags: number,
+  pageSize: number,
+  target: Uint8Array,
+) {
+  if (flags & COMPRESSION.zlib) {
+    const page = inflateSync(data);
+    if (page.length !== pageSize) {
       throw new ScanError(
         'KDUMP_INVALID',
-        `${name}: an uncompressed page has ${size} bytes, not ${pageSize}`,
+        `${name}: a zlib page inflates to ${page.length} bytes, not ${pageSize}`,
       );
     }
+    target.set(page);
+  } else if ((flags & (COMPRESSION.lzo | COMPRESSION.snappy | COMPRESSION.zstd)) !== 0) {
+    // NOTE: lzo, snappy and zstd pages are not decoded; no test dump of them exists here
+    // because Debian 12's QEMU writes only zlib kdumps.
+    throw new ScanError(
+      'KDUMP_COMPRESSION_UNSUPPORTED',
+      `${name}: pages compressed with ${compressionName(flags)} are not supported; zlib and uncompressed pages are`,
+      { hint: 'dump with --format kdump-zlib or elf, or convert with makedumpfile' },
+    );
+  } else if (data.length === pageSize) {
+    target.set(data);
+  } else {
+    throw new ScanError(
+      'KDUMP_INVALID',
+      `${name}: an uncompressed page has ${data.length} bytes, not ${pageSize}`,
+    );
   }
 }

@@ -32,49 +32,57 @@ function invalid(name: string, message: string): ScanError {
   });
 }
 
-/** Reads the record headers of a flattened file into sorted extents. */
-function readFlattenedExtents(fd: number, name: string, size: number): Float64Array {
-  const records: number[][] = [];
+/** Extents of a flattened file, and why the stream ended early when it did. */
+interface FlattenedStream {
+  readonly extents: Float64Array;
+  readonly truncation?: string | undefined;
+}
+
+/**
+ * Reads the record headers of a flattened file into sorted extents. A stream cut short keeps
+ * the records it has, the last one as far as its bytes go, so the pages present can be scanned.
+ */
+function readFlattenedExtents(fd: number, name: string, size: number): FlattenedStream {
+  const records: [offset: number, position: number, length: number][] = [];
   const header = Buffer.alloc(FLATTENED_RECORD_SIZE);
   let position = FLATTENED_HEADER_SIZE;
+  let truncation: string | undefined;
 
   for (;;) {
     if (readSync(fd, header, 0, FLATTENED_RECORD_SIZE, position) < FLATTENED_RECORD_SIZE) {
-      throw new ScanError(
-        'KDUMP_TRUNCATED',
-        `${name} is truncated: the flattened stream ends at byte ${position} without its end marker`,
-        {
-          hint: 'copy the dump again',
-        },
-      );
+      truncation = `the flattened stream ends at byte ${position} without its end marker`;
+      break;
     }
     const offset = Number(header.readBigInt64BE(0));
     const length = Number(header.readBigInt64BE(8));
     if (offset === -1) break;
-    if (offset < 0 || length < 0 || position + FLATTENED_RECORD_SIZE + length > size) {
-      throw new ScanError(
-        'KDUMP_TRUNCATED',
-        `${name} is truncated or damaged at byte ${position}: a record of ${length} bytes runs past the end (${size} bytes)`,
-        {
-          hint: 'copy the dump again',
-        },
-      );
+    if (offset < 0 || length < 0) {
+      throw invalid(name, `the flattened record at byte ${position} has a negative offset or size`);
     }
-    if (length > 0) records.push([offset, position + FLATTENED_RECORD_SIZE, length]);
-    position += FLATTENED_RECORD_SIZE + length;
+    const dataAt = position + FLATTENED_RECORD_SIZE;
+    if (dataAt + length > size) {
+      truncation = `the flattened record at byte ${position} has ${size - dataAt} of its ${length} bytes`;
+      if (size > dataAt) records.push([offset, dataAt, size - dataAt]);
+      break;
+    }
+    if (length > 0) records.push([offset, dataAt, length]);
+    position = dataAt + length;
   }
 
-  records.sort((a, b) => a[0]! - b[0]!);
-  for (let i = 1; i < records.length; i++) {
-    const previous = records[i - 1]!;
-    if (previous[0]! + previous[2]! > records[i]![0]!) {
+  records.sort((a, b) => a[0] - b[0]);
+  const extents = new Float64Array(records.length * 3);
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i]!;
+    const previous = records[i - 1];
+    if (previous && previous[0] + previous[2] > record[0]) {
       throw invalid(
         name,
         'flattened records overlap; reassemble the file with makedumpfile -R first',
       );
     }
+    extents.set(record, i * 3);
   }
-  return Float64Array.from(records.flat());
+  return { extents, truncation };
 }
 
 function compressionOf(status: number): string {
@@ -113,7 +121,8 @@ export function openKdump(
 ): OpenedSource {
   const fd = openSync(path, 'r');
   try {
-    const extents = variant === 'flattened' ? readFlattenedExtents(fd, path, size) : undefined;
+    const stream = variant === 'flattened' ? readFlattenedExtents(fd, path, size) : undefined;
+    const extents = stream?.extents;
     const file = new KdumpLogicalFile(fd, path, extents);
     const head = Buffer.from(file.read(0, DISKDUMP_HEADER_SIZE));
     if (head.toString('latin1', 0, 8) !== KDUMP_SIGNATURE)
@@ -138,18 +147,34 @@ export function openKdump(
       throw invalid(path, `${maxMapnr} page frames do not fit a bitmap of ${bitmapBytes} bytes`);
     }
 
-    // The second bitmap marks the page frames whose data the file holds.
+    // The second bitmap marks the page frames whose data the file holds. A truncated file may
+    // hold only the start of it, which still locates the pages before the cut.
     const bitmapsAt = blockSize * (1 + subHeaderBlocks);
-    const dumpable = file.read(bitmapsAt + bitmapBytes, Math.ceil(maxMapnr / 8));
+    const bitmapLength = Math.ceil(maxMapnr / 8);
+    const dumpable = file.readUpTo(bitmapsAt + bitmapBytes, bitmapLength);
+    const knownFrames = Math.min(maxMapnr, dumpable.length * 8);
     const descriptorsAt = bitmapsAt + bitmapBlocks * blockSize;
-    const runs = pageRuns(dumpable, maxMapnr);
+    const runs = pageRuns(dumpable, knownFrames);
     const pages = runs.reduce((sum, [, count]) => sum + count, 0);
+    const descriptorsEnd = descriptorsAt + pages * PAGE_DESCRIPTOR_SIZE;
+    const truncations: string[] = [];
+    if (stream?.truncation) truncations.push(stream.truncation);
+    if (!extents && descriptorsEnd > size) {
+      truncations.push(
+        `its ${pages} page descriptors end at byte ${descriptorsEnd} but the file has ${size}`,
+      );
+    }
+    if (knownFrames < maxMapnr) {
+      truncations.push(
+        `its page bitmap stops at page frame ${knownFrames} of ${maxMapnr}, so the later page frames cannot be located and are not scanned`,
+      );
+    }
     const problems: ScanProblem[] = [];
-    if (!extents && descriptorsAt + pages * PAGE_DESCRIPTOR_SIZE > size) {
+    if (truncations.length > 0) {
       problems.push({
         source: path,
         code: 'KDUMP_TRUNCATED',
-        message: `${path} is truncated: its ${pages} page descriptors end at byte ${descriptorsAt + pages * PAGE_DESCRIPTOR_SIZE} but the file has ${size}`,
+        message: `${path} is truncated: ${truncations.join('; ')}`,
       });
     }
 
@@ -172,6 +197,7 @@ export function openKdump(
       },
       regions,
       skipped: [],
+      excluded: [],
       problems,
       workerSetup: { kind: 'kdump', source, path, pageSize: blockSize, descriptorsAt, extents },
     };

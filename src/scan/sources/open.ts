@@ -1,5 +1,4 @@
-import { open, stat } from 'node:fs/promises';
-import { readFile } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import { isErrno } from '../../util/fs.js';
 import { ScanError } from '../errors.js';
 import { isElf } from '../elf/parse.js';
@@ -7,7 +6,8 @@ import { openDirectory } from './directory.js';
 import { openElf } from './elf.js';
 import { kdumpVariant, openKdump } from './kdump.js';
 import { openProcess } from './process.js';
-import type { OpenedSource } from './types.js';
+import { fileIdentity, valuesFileExclusion, type OpenContext, type OpenedSource } from './types.js';
+import { openUnsized } from './unsized.js';
 
 /** How to read a file: detect from its first bytes, or force a format. */
 export type SourceFormat = 'auto' | 'raw' | 'elf' | 'kdump';
@@ -45,19 +45,81 @@ function sourceOpenError(path: string, error: unknown): ScanError {
       cause: error,
     });
   }
+  if (isErrno(error, 'ELOOP')) {
+    return new ScanError('SOURCE_UNREADABLE', `${path} is a loop of symbolic links`, {
+      hint: 'check where the links point, for example with: readlink -f PATH',
+      cause: error,
+    });
+  }
+  if (isErrno(error, 'ENOTDIR')) {
+    return new ScanError('SOURCE_NOT_FOUND', `${path} does not exist: a part of it is a file`, {
+      hint: 'check the path',
+      cause: error,
+    });
+  }
   return new ScanError('SOURCE_UNREADABLE', `${path} cannot be read: ${(error as Error).message}`, {
     cause: error,
   });
 }
 
-async function openPath(path: string, format: SourceFormat, source: number): Promise<OpenedSource> {
+function emptySource(name: string, kind: 'raw' | 'bytes'): OpenedSource {
+  return {
+    summary: { name, kind, bytes: 0, regions: 0 },
+    regions: [],
+    skipped: [],
+    excluded: [],
+    problems: [],
+  };
+}
+
+/** Opens a file of unknown size (stat size 0), named as a source, by reading it to its end. */
+async function openUnsizedPath(
+  path: string,
+  source: number,
+  context: OpenContext,
+): Promise<OpenedSource> {
+  let content;
+  try {
+    content = await openUnsized(path, source, path, context, { follow: true });
+  } catch (error) {
+    throw sourceOpenError(path, error);
+  }
+  if (!content.region) return emptySource(path, 'raw');
+  const length = content.region.length;
+  return {
+    summary: { name: path, kind: 'raw', bytes: length, regions: 1 },
+    regions: [content.region],
+    skipped: content.skipped ? [content.skipped] : [],
+    excluded: [],
+    problems: [],
+  };
+}
+
+async function openPath(
+  path: string,
+  format: SourceFormat,
+  source: number,
+  context: OpenContext,
+): Promise<OpenedSource> {
   let stats;
   try {
     stats = await stat(path);
   } catch (error) {
     throw sourceOpenError(path, error);
   }
-  if (stats.isDirectory()) return openDirectory(path, source);
+  if (stats.isDirectory()) {
+    if (format === 'elf' || format === 'kdump') {
+      throw new ScanError(
+        'SOURCE_UNSUPPORTED',
+        `${path} is a directory, and format ${format} applies to a single dump file`,
+        { hint: 'name the dump file itself, or scan the directory without a format' },
+      );
+    }
+    return openDirectory(path, source, context);
+  }
+  if (context.exclude.has(fileIdentity(stats))) {
+    return { ...emptySource(path, 'raw'), excluded: [valuesFileExclusion(path, path)] };
+  }
   if (!stats.isFile() && !stats.isBlockDevice()) {
     throw new ScanError(
       'SOURCE_UNSUPPORTED',
@@ -69,6 +131,9 @@ async function openPath(path: string, format: SourceFormat, source: number): Pro
   }
 
   const size = stats.isBlockDevice() ? await blockDeviceSize(stats.rdev) : stats.size;
+  if (size === 0 && stats.isFile() && (format === 'auto' || format === 'raw')) {
+    return openUnsizedPath(path, source, context);
+  }
   let handle;
   try {
     handle = await open(path, 'r');
@@ -89,13 +154,12 @@ async function openPath(path: string, format: SourceFormat, source: number): Pro
         throw new ScanError('KDUMP_INVALID', `${path} has no kdump or makedumpfile signature`);
       return openKdump(path, source, size, variant);
     }
+    if (size === 0) return emptySource(path, 'raw');
     return {
-      summary: { name: path, kind: 'raw', bytes: size, regions: size > 0 ? 1 : 0 },
-      regions:
-        size > 0
-          ? [{ source, length: size, read: { kind: 'file', path, position: 0 }, fileOffset: 0 }]
-          : [],
+      summary: { name: path, kind: 'raw', bytes: size, regions: 1 },
+      regions: [{ source, length: size, read: { kind: 'file', path, position: 0 }, fileOffset: 0 }],
       skipped: [],
+      excluded: [],
       problems: [],
     };
   } finally {
@@ -104,18 +168,21 @@ async function openPath(path: string, format: SourceFormat, source: number): Pro
 }
 
 /** Opens one scan input; `source` is its index in the report. */
-export async function openSource(input: ScanSource, source: number): Promise<OpenedSource> {
-  if (typeof input === 'string') return openPath(input, 'auto', source);
-  if ('path' in input) return openPath(input.path, input.format ?? 'auto', source);
+export async function openSource(
+  input: ScanSource,
+  source: number,
+  context: OpenContext,
+): Promise<OpenedSource> {
+  if (typeof input === 'string') return openPath(input, 'auto', source, context);
+  if ('path' in input) return openPath(input.path, input.format ?? 'auto', source, context);
   if ('pid' in input) return openProcess(input.pid, source);
   const length = input.bytes.length;
+  if (length === 0) return emptySource(input.name, 'bytes');
   return {
-    summary: { name: input.name, kind: 'bytes', bytes: length, regions: length > 0 ? 1 : 0 },
-    regions:
-      length > 0
-        ? [{ source, length, read: { kind: 'bytes', data: input.bytes }, fileOffset: 0 }]
-        : [],
+    summary: { name: input.name, kind: 'bytes', bytes: length, regions: 1 },
+    regions: [{ source, length, read: { kind: 'bytes', data: input.bytes }, fileOffset: 0 }],
     skipped: [],
+    excluded: [],
     problems: [],
   };
 }

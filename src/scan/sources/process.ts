@@ -91,6 +91,8 @@ export async function openProcess(pid: number, source: number): Promise<OpenedSo
     },
     regions,
     skipped: [],
+    excluded: [],
     problems: [],
+    pid,
   };
 }

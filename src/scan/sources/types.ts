@@ -55,6 +55,15 @@ export interface SkippedInput {
   readonly scannedBytes?: number | undefined;
 }
 
+/** An entry of a directory tree that is not read by design; it does not make a scan incomplete. */
+export interface ExcludedInput {
+  readonly source: string;
+  readonly path: string;
+  /** `symbolic link`, `named pipe`, `socket`, `device` or `values file`. */
+  readonly kind: string;
+  readonly reason: string;
+}
+
 /** A defect of an input that leaves the result incomplete, such as a truncated dump. */
 export interface ScanProblem {
   readonly source: string;
@@ -67,7 +76,10 @@ export interface OpenedSource {
   readonly summary: SourceSummary;
   readonly regions: readonly Region[];
   readonly skipped: readonly SkippedInput[];
+  readonly excluded: readonly ExcludedInput[];
   readonly problems: readonly ScanProblem[];
+  /** Process id of a `process` source. */
+  readonly pid?: number | undefined;
   /** Data the workers need to read this source (kdump layouts), sent before any chunk. */
   readonly workerSetup?: KdumpSetup | undefined;
 }
@@ -82,4 +94,27 @@ export interface KdumpSetup {
   readonly descriptorsAt: number;
   /** Flattened format: logical offset, file position and length of each data record. */
   readonly extents?: Float64Array | undefined;
+}
+
+/** State shared by the sources of one scan while they are opened. */
+export interface OpenContext {
+  /** Files not to read, as `device:inode`, such as the values file of the scan. */
+  readonly exclude: ReadonlySet<string>;
+  /** Bytes that files of unknown size (stat size 0) may still hold in memory. */
+  unsizedBudget: number;
+}
+
+/** Identity of a file for {@link OpenContext.exclude}. */
+export function fileIdentity(stats: { dev: number; ino: number }): string {
+  return `${stats.dev}:${stats.ino}`;
+}
+
+/** Builds the exclusion entry of the scan's own values file, which would match itself. */
+export function valuesFileExclusion(source: string, path: string): ExcludedInput {
+  return {
+    source,
+    path,
+    kind: 'values file',
+    reason: 'the values of this scan, which match themselves',
+  };
 }
