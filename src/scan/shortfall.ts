@@ -155,7 +155,10 @@ function hasExited(pid: number): boolean {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
     const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state === 'Z' || state === 'X';
+    if (state === 'Z' || state === 'X') return true;
+    // A process that is exiting releases its memory before it becomes a zombie; from then on
+    // it has no mappings left.
+    return readFileSync(`/proc/${pid}/maps`, 'latin1').length === 0;
   } catch {
     return true;
   }
