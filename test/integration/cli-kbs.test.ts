@@ -89,6 +89,26 @@ describe('kbs, agent and simulate commands', () => {
     expect(result.stderr).toContain('https://');
   });
 
+  it('checks the broker URL of a TD on the host, not after its boot', async () => {
+    const result = await runCli([
+      'vm',
+      'create',
+      '--tdx',
+      '--image',
+      join(parent, 'base.qcow2'),
+      '--dry-run',
+      '--kbs',
+      'http://10.0.2.2:8443',
+      '--kbs-ca',
+      join(parent, 'broker', 'tls', 'ca.pem'),
+      '--json',
+    ]);
+    expect(result.status).toBe(2);
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      error: { code: 'INVALID_OPTION', message: expect.stringContaining('https://') },
+    });
+  });
+
   it('imports a key file once and says the file stays', async () => {
     const keyFile = join(parent, 'keyfile');
     await writeFile(keyFile, `1;${'11'.repeat(32)}\n2;${'22'.repeat(32)}\n`, { mode: 0o600 });

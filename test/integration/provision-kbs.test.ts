@@ -118,19 +118,34 @@ describe.skipIf(!available)('provision with keys from a key broker', () => {
     }
   });
 
-  it('refuses --kbs-ca without --kbs before touching anything', async () => {
+  it.each([
+    [['--kbs-ca', 'ca.pem'], '--kbs-ca has no effect without --kbs'],
+    [['--keyset', 'orders'], '--keyset has no effect without --kbs'],
+    [['--key-delivery', 'keyfile'], '--key-delivery has no effect without --kbs'],
+    [['--kbs', 'http://127.0.0.1:8443', '--kbs-ca', 'ca.pem'], 'must be a plain https:// URL'],
+    [['--kbs', 'not a url', '--kbs-ca', 'ca.pem'], 'is not a URL'],
+  ])('refuses %j before touching anything', async (args, message) => {
     const other = join(parent, 'untouched');
+    const result = await runCli(['provision', '--dir', other, '--no-systemd', ...args, '--json']);
+    expect(result.status).toBe(2);
+    const { error } = JSON.parse(result.stdout) as { error: { code: string; message: string } };
+    expect(error.code).toBe('INVALID_OPTION');
+    expect(error.message).toContain(message);
+    expect(existsSync(other)).toBe(false);
+  });
+
+  it('keeps credentials in a broker URL out of the error', async () => {
     const result = await runCli([
-      'provision',
+      'up',
       '--dir',
-      other,
-      '--no-systemd',
+      join(parent, 'untouched'),
+      '--kbs',
+      'https://admin:hunter2-canary@127.0.0.1:8443/',
       '--kbs-ca',
-      join(test.dir, 'tls', 'ca.pem'),
-      '--json',
+      'ca.pem',
     ]);
     expect(result.status).toBe(2);
-    expect(JSON.parse(result.stdout)).toMatchObject({ error: { code: 'INVALID_OPTION' } });
-    expect(existsSync(other)).toBe(false);
+    expect(result.stderr).toContain('must be a plain https:// URL');
+    expect(result.stdout + result.stderr).not.toContain('hunter2-canary');
   });
 });

@@ -88,7 +88,7 @@ export function agentCommand() {
 type AgentCliOptions = ReturnType<ReturnType<typeof agentCommand>['opts']>;
 
 async function runAgent(options: AgentCliOptions) {
-  const { parseKbsUrl } = await import('../../kbs/agent/client.js');
+  const { parseKbsUrl } = await import('../../kbs/url.js');
   parseKbsUrl(options.kbs);
   const { openEvidence } = await import('../../attest/evidence/open.js');
   const evidence = await openEvidence(options.evidence, { simulatedTd: options.simulatedTd });

@@ -1,17 +1,22 @@
 import { Option, type Command, type OptionValues } from '@commander-js/extra-typings';
 import { resolve } from 'node:path';
 import { ConfigError } from '../../errors.js';
+import { parseKbsUrl } from '../../kbs/url.js';
 import type { BrokerKeySource } from '../../local/manifest.js';
 
 /** Options that take a server's keys from a key broker by attestation, shared by up and provision. */
 export interface BrokerKeyCliOptions {
   readonly kbs?: string | undefined;
   readonly kbsCa?: string | undefined;
-  readonly keyset: string;
-  readonly keyDelivery: 'vault' | 'keyfile';
-  readonly evidence: 'tdx' | 'simulated';
+  readonly keyset?: string | undefined;
+  readonly keyDelivery?: 'vault' | 'keyfile' | undefined;
+  readonly evidence?: 'tdx' | 'simulated' | undefined;
   readonly simulatedTd?: string | undefined;
 }
+
+// The defaults are applied here rather than by the option parser, so that an option given
+// without --kbs can be told from its default and refused.
+export const DEFAULT_KEYSET = 'mariadb';
 
 /** Adds `--kbs`, `--kbs-ca`, `--keyset`, `--key-delivery`, `--evidence` and `--simulated-td`. */
 export function addBrokerKeyOptions<Args extends unknown[], Opts extends OptionValues>(
@@ -21,20 +26,19 @@ export function addBrokerKeyOptions<Args extends unknown[], Opts extends OptionV
   const extended = command
     .option('--kbs <url>', 'get keys from this key broker by attestation (fixed at creation)')
     .option('--kbs-ca <file>', 'CA certificate of the broker (required with --kbs)')
-    .option('--keyset <name>', 'key set on the broker', 'mariadb')
+    .option('--keyset <name>', `key set on the broker (default: ${DEFAULT_KEYSET})`)
     .addOption(
       new Option(
         '--key-delivery <mode>',
-        'vault: agent on loopback, attesting again every 5 minutes so rotations apply; ' +
-          'keyfile: key file on tmpfs, read once at start',
-      )
-        .choices(['vault', 'keyfile'] as const)
-        .default('vault' as const),
+        'vault (default): agent on loopback, attesting again every 5 minutes so rotations ' +
+          'apply; keyfile: key file on tmpfs, read once at start',
+      ).choices(['vault', 'keyfile'] as const),
     )
     .addOption(
-      new Option('--evidence <source>', 'tdx: configfs-tsm; simulated: a SIMULATED TD for tests')
-        .choices(['tdx', 'simulated'] as const)
-        .default('tdx' as const),
+      new Option(
+        '--evidence <source>',
+        'tdx (default): configfs-tsm; simulated: a SIMULATED TD for tests',
+      ).choices(['tdx', 'simulated'] as const),
     )
     .option('--simulated-td <dir>', 'directory made by "simulate td", with --evidence simulated');
   return extended as unknown as Command<Args, Opts & BrokerKeyCliOptions>;
@@ -43,16 +47,10 @@ export function addBrokerKeyOptions<Args extends unknown[], Opts extends OptionV
 /** Turns the broker options into a key source, or undefined when `--kbs` is not given. */
 export function brokerKeySource(options: BrokerKeyCliOptions): BrokerKeySource | undefined {
   if (!options.kbs) {
-    let stray: string | undefined;
-    if (options.kbsCa) stray = '--kbs-ca';
-    else if (options.simulatedTd) stray = '--simulated-td';
-    if (stray) {
-      throw new ConfigError('INVALID_OPTION', `${stray} has no effect without --kbs`, {
-        hint: 'add --kbs URL of the key broker, or drop the option',
-      });
-    }
+    rejectWithoutKbs(options);
     return undefined;
   }
+  parseKbsUrl(options.kbs);
   if (!options.kbsCa) {
     throw new ConfigError('INVALID_OPTION', '--kbs needs --kbs-ca', {
       hint: 'pass the broker CA certificate, tls/ca.pem of the broker directory',
@@ -67,9 +65,26 @@ export function brokerKeySource(options: BrokerKeyCliOptions): BrokerKeySource |
     kind: 'kbs',
     url: options.kbs,
     caFile: resolve(options.kbsCa),
-    keyset: options.keyset,
-    mode: options.keyDelivery,
-    evidence: options.evidence,
+    keyset: options.keyset ?? DEFAULT_KEYSET,
+    mode: options.keyDelivery ?? 'vault',
+    evidence: options.evidence ?? 'tdx',
     simulatedTd: options.simulatedTd ? resolve(options.simulatedTd) : undefined,
   };
+}
+
+const KBS_ONLY_OPTIONS: readonly [keyof BrokerKeyCliOptions, string][] = [
+  ['kbsCa', '--kbs-ca'],
+  ['keyset', '--keyset'],
+  ['keyDelivery', '--key-delivery'],
+  ['evidence', '--evidence'],
+  ['simulatedTd', '--simulated-td'],
+];
+
+/** Refuses a key broker option given without `--kbs`, which would be silently ignored. */
+export function rejectWithoutKbs(options: BrokerKeyCliOptions) {
+  const stray = KBS_ONLY_OPTIONS.find(([key]) => options[key] !== undefined);
+  if (!stray) return;
+  throw new ConfigError('INVALID_OPTION', `${stray[1]} has no effect without --kbs`, {
+    hint: 'add --kbs URL of the key broker, or drop the option',
+  });
 }

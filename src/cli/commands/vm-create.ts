@@ -1,7 +1,9 @@
 import { Command, Option } from '@commander-js/extra-typings';
 import { ConfigError } from '../../errors.js';
 import { X509Certificate } from 'node:crypto';
+import { parseKbsUrl } from '../../kbs/url.js';
 import { readInputFile } from '../files.js';
+import { DEFAULT_KEYSET, rejectWithoutKbs } from './broker-keys.js';
 import type { CreateVmResult } from '../../vm/create.js';
 import { renderPairs } from '../../report/table.js';
 import { createStyle } from '../../report/style.js';
@@ -69,11 +71,12 @@ export function vmCreateCommand() {
       'TD only: take the database keys from this key broker by attestation, as the guest reaches it',
     )
     .option('--kbs-ca <file>', 'CA certificate of the broker (required with --kbs)')
-    .option('--keyset <name>', 'key set on the broker', 'mariadb')
+    .option('--keyset <name>', `key set on the broker (default: ${DEFAULT_KEYSET})`)
     .addOption(
-      new Option('--key-delivery <mode>', 'how the agent in the TD hands MariaDB its keys')
-        .choices(['vault', 'keyfile'] as const)
-        .default('vault' as const),
+      new Option(
+        '--key-delivery <mode>',
+        'how the agent in the TD hands MariaDB its keys (default: vault)',
+      ).choices(['vault', 'keyfile'] as const),
     )
     .option('--no-bundle', 'do not copy Node.js and mariadb-tdx into the seed (the image has them)')
     .option('--no-wait', 'return once the VM started, without waiting for MariaDB')
@@ -135,20 +138,23 @@ type VmCreateCliOptions = ReturnType<ReturnType<typeof vmCreateCommand>['opts']>
 
 async function readKeyBroker(options: VmCreateCliOptions) {
   if (!options.kbs) {
-    if (options.kbsCa) {
-      throw new ConfigError('INVALID_OPTION', '--kbs-ca has no effect without --kbs', {
-        hint: 'add --kbs URL of the key broker, or drop --kbs-ca',
-      });
-    }
+    rejectWithoutKbs(options);
     return undefined;
   }
+  // The URL is checked here, because inside the TD a mistake shows only after a long boot.
+  parseKbsUrl(options.kbs);
   if (!options.kbsCa) {
     throw new ConfigError('INVALID_OPTION', '--kbs needs --kbs-ca', {
       hint: 'pass the broker CA certificate, tls/ca.pem of the broker directory',
     });
   }
   const caPem = await readCaCertificate(options.kbsCa);
-  return { url: options.kbs, caPem, keyset: options.keyset, delivery: options.keyDelivery };
+  return {
+    url: options.kbs,
+    caPem,
+    keyset: options.keyset ?? DEFAULT_KEYSET,
+    delivery: options.keyDelivery ?? 'vault',
+  };
 }
 
 /** Reads the broker's CA certificate, which the seed carries into the TD. */

@@ -1,6 +1,7 @@
 import { request } from 'node:https';
 import type { FlattenedJWE } from 'jose';
 import { AgentError } from '../errors.js';
+import { parseKbsUrl } from '../url.js';
 import {
   KBS_PREFIX,
   KBS_PROTOCOL_VERSION,
@@ -96,25 +97,6 @@ export class KbsClient {
     if (reply.status < 200 || reply.status > 299) throw rejection(url, reply);
     return reply;
   }
-}
-
-/** Validates a broker URL: https only, no credentials, query or fragment. */
-export function parseKbsUrl(value: string): URL {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch (error) {
-    throw new AgentError('KBS_UNREACHABLE', `--kbs ${value} is not a URL`, {
-      hint: 'for example https://127.0.0.1:8443',
-      cause: error,
-    });
-  }
-  if (url.protocol !== 'https:' || url.username || url.password || url.search || url.hash) {
-    throw new AgentError('KBS_UNREACHABLE', `--kbs ${url.origin} must be a plain https:// URL`, {
-      hint: 'the broker speaks HTTPS only; give its base URL, such as https://127.0.0.1:8443',
-    });
-  }
-  return url;
 }
 
 function rejection(url: URL, reply: HttpReply): AgentError {
