@@ -94,6 +94,40 @@ describe('readValuesFile', () => {
     });
   });
 
+  it('searches a line that is not UTF-8 as its raw bytes', async () => {
+    const path = join(dir, 'latin1.txt');
+    await writeFile(
+      path,
+      Buffer.from([0xff, 0xfe, 0x61, 0x62, 0x63, 0x0a, 0x64, 0x65, 0x66, 0x67]),
+    );
+    const values = await readValuesFile(path);
+    expect(Buffer.from(values[0]!.value as Uint8Array).toString('hex')).toBe('fffe616263');
+    expect(values[1]).toEqual({ value: 'defg' });
+  });
+
+  it('keeps the values of broken JSON out of the error', async () => {
+    const path = join(dir, 'secret.json');
+    await writeFile(path, '["SECRET-VALUE-1",\n  "SECRET-VALUE-2" 3]');
+    const error = (await readValuesFile(path).catch((e: unknown) => e)) as Error;
+    expect(error.message).toContain('line 2, column');
+    expect(error.message).not.toContain('SECRET');
+    await writeFile(path, '["SECRET-VALUE-1",]');
+    const other = (await readValuesFile(path).catch((e: unknown) => e)) as Error;
+    expect(other.message).not.toContain('SECRET');
+  });
+
+  it('rejects a JSON values file that is not UTF-8', async () => {
+    const path = join(dir, 'latin1.json');
+    await writeFile(
+      path,
+      Buffer.concat([Buffer.from('["caf'), Buffer.from([0xe9]), Buffer.from('"]')]),
+    );
+    await expect(readValuesFile(path)).rejects.toMatchObject({
+      code: 'VALUES_INVALID',
+      message: expect.stringContaining('not valid UTF-8'),
+    });
+  });
+
   it('rejects invalid JSON entries with VALUES_INVALID', async () => {
     const path = join(dir, 'bad.json');
     await writeFile(path, JSON.stringify([{ value: '1', type: 'float' }]));

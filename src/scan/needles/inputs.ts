@@ -69,14 +69,14 @@ function parseJsonValue(entry: unknown, index: number, path: string): ScanValue 
   };
 }
 
-async function readValuesText(path: string): Promise<string> {
+async function readValuesBytes(path: string): Promise<Buffer> {
   if (path === '-') {
     const chunks: Buffer[] = [];
     for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks).toString('utf8');
+    return Buffer.concat(chunks);
   }
   try {
-    return await readFile(path, 'utf8');
+    return await readFile(path);
   } catch (error) {
     if (isErrno(error, 'ENOENT') || isErrno(error, 'ENOTDIR')) {
       throw new ScanError('VALUES_INVALID', `values file ${path} does not exist`, {
@@ -106,17 +106,24 @@ function looksLikeJson(text: string): boolean {
   return /^\s*(\[\s*(["{\]]|$)|\{\s*("|\}|$))/.test(text);
 }
 
-function parseJsonValues(text: string, path: string): ScanValue[] {
+function parseJsonValues(bytes: Buffer, path: string): ScanValue[] {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    parsed = JSON.parse(decodeUtf8(bytes, path, 'a JSON values file'));
   } catch (error) {
+    if (error instanceof ScanError) throw error;
+    // The parser's own message may quote the file, whose values are secrets: only the place
+    // of the error is reported.
+    const position = /at position (\d+)/.exec((error as Error).message)?.[1];
+    const where =
+      position === undefined
+        ? ''
+        : ` at ${lineAndColumn(bytes.toString('utf8'), Number(position))}`;
     throw new ScanError(
       'VALUES_INVALID',
-      `values file ${path} starts like a JSON document but is not valid JSON: ${(error as Error).message}`,
+      `values file ${path} starts like a JSON document but is not valid JSON${where}`,
       {
         hint: 'fix the JSON; a file of one value per line is read as such unless its first line starts like JSON, as in ["a", or {"values"',
-        cause: error,
       },
     );
   }
@@ -129,19 +136,61 @@ function parseJsonValues(text: string, path: string): ScanValue[] {
 /**
  * Reads values from a file, or from standard input for `-`. A UTF-8 byte order mark is removed.
  * Text that starts like a JSON document (`["`, `[{`, `{"`) is a JSON array of values, or an
- * object with a `values` array such as `load banking --list --json` prints. Any other text has
- * one value per line: LF or CRLF line ends, blank lines skipped, other spaces kept. Duplicates
- * are kept; {@link dedupeValues} removes them.
+ * object with a `values` array such as `load banking --list --json` prints, and must be UTF-8.
+ * Any other text has one value per line: LF or CRLF line ends, blank lines skipped, other
+ * spaces kept, and a line that is not UTF-8 kept as raw bytes. Duplicates are kept;
+ * {@link dedupeValues} removes them.
  */
 export async function readValuesFile(path: string): Promise<ScanValue[]> {
-  const text = (await readValuesText(path)).replace(/^\uFEFF/, '');
-  if (looksLikeJson(text)) return parseJsonValues(text, path);
+  let bytes = await readValuesBytes(path);
+  if (bytes.subarray(0, 3).equals(UTF8_BOM)) bytes = bytes.subarray(3);
+  if (looksLikeJson(bytes.subarray(0, 64).toString('latin1'))) return parseJsonValues(bytes, path);
   const values: ScanValue[] = [];
-  for (const line of text.split('\n')) {
-    const value = line.endsWith('\r') ? line.slice(0, -1) : line;
-    if (value.length > 0) values.push({ value });
+  let start = 0;
+  while (start < bytes.length) {
+    let end = bytes.indexOf(0x0a, start);
+    if (end < 0) end = bytes.length;
+    let line = bytes.subarray(start, end);
+    if (line.at(-1) === 0x0d) line = line.subarray(0, -1);
+    if (line.length > 0) values.push({ value: lineValue(line) });
+    start = end + 1;
   }
   return values;
+}
+
+const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * A line that is valid UTF-8 is a text value, searched in every text encoding. Any other line
+ * is searched as the raw bytes it holds, as data in another character set is stored.
+ */
+function lineValue(line: Buffer): string | Uint8Array {
+  try {
+    return strictUtf8.decode(line);
+  } catch {
+    return new Uint8Array(line);
+  }
+}
+
+function decodeUtf8(bytes: Buffer, path: string, what: string): string {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    throw new ScanError(
+      'VALUES_INVALID',
+      `values file ${path} is not valid UTF-8, as ${what} must be`,
+      {
+        hint: 'convert it, for example with iconv -t UTF-8, or give one value per line, where a line that is not UTF-8 is searched as raw bytes',
+      },
+    );
+  }
+}
+
+function lineAndColumn(text: string, offset: number): string {
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  return `line ${line}, column ${offset - before.lastIndexOf('\n')}`;
 }
 
 /** Key of the things that decide a value's byte patterns: its bytes and its column type. */
