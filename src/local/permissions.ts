@@ -35,16 +35,36 @@ export async function ensurePrivateDirectory(path: string) {
   await makeDirectories(path, 0o700);
   const info = await lstat(path);
   const uid = process.getuid?.();
-  const problem = !info.isDirectory()
-    ? 'is not a directory (a symbolic link or a file)'
-    : uid !== undefined && info.uid !== uid
-      ? `belongs to uid ${info.uid}, not to uid ${uid}`
-      : (info.mode & 0o077) !== 0
-        ? `has mode ${(info.mode & 0o777).toString(8)} instead of 700`
-        : undefined;
+  const problem = privateDirectoryProblem(path, info, uid);
   if (problem) {
-    throw new ConfigError('UNSAFE_PERMISSIONS', `${path} ${problem}`, {
-      hint: `remove ${path}; mariadb-tdx creates it again as a private directory`,
-    });
+    throw new ConfigError('UNSAFE_PERMISSIONS', `${path} ${problem.text}`, { hint: problem.hint });
   }
+}
+
+function privateDirectoryProblem(
+  path: string,
+  info: { isDirectory(): boolean; uid: number; mode: number },
+  uid: number | undefined,
+): { text: string; hint: string } | undefined {
+  if (!info.isDirectory()) {
+    return {
+      text: 'is not a directory (a symbolic link or a file)',
+      hint: `move ${path} away or choose another path; mariadb-tdx creates a private directory there`,
+    };
+  }
+  if (uid !== undefined && info.uid !== uid) {
+    // Someone else may have prepared it to read what is written there; its content is suspect.
+    return {
+      text: `belongs to uid ${info.uid}, not to uid ${uid}`,
+      hint: `check who created ${path}; if it is yours, chown ${uid} ${path}, otherwise move it away`,
+    };
+  }
+  if ((info.mode & 0o077) !== 0) {
+    // Only the mode is wrong: the directory and its data stay.
+    return {
+      text: `has mode ${(info.mode & 0o777).toString(8)} instead of 700`,
+      hint: `chmod 700 ${path}`,
+    };
+  }
+  return undefined;
 }

@@ -1,4 +1,5 @@
-import { chown, mkdir, readdir, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readdir, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { down } from '../../src/local/down.js';
@@ -158,6 +159,20 @@ describe.skipIf(!available)('up and down on one state directory', () => {
       await expect(up({ dir })).rejects.toMatchObject({ code: 'UNSAFE_PERMISSIONS' });
     } finally {
       await rm(layout.ramTmpDir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps a state directory with a loose mode and says how to tighten it', async () => {
+    const layout = stateLayout(dir);
+    await chmod(layout.root, 0o755);
+    try {
+      await expect(up({ dir })).rejects.toMatchObject({
+        code: 'UNSAFE_PERMISSIONS',
+        hint: `chmod 700 ${layout.root}`,
+      });
+      expect(existsSync(layout.keyFile)).toBe(true);
+    } finally {
+      await chmod(layout.root, 0o700);
     }
   });
 
