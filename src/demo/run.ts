@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rm, rmdir } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, rmdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { stateLayout } from '../mariadb/layout.js';
 import { makeDirectories, pathExists, writeNewFile } from '../util/fs.js';
+import { isProcessRunning } from '../util/process.js';
 import {
   bankingSensitiveValues,
   generateBanking,
@@ -134,6 +135,7 @@ async function prepareWorkDir(workDir: string): Promise<Workspace> {
   const existed = await pathExists(workDir);
   await makeDirectories(workDir, 0o700);
   const entries = await readdir(workDir);
+  if (entries.includes(WORK_LOCK)) await rejectIfRunning(workDir);
   if (entries.length > 0) {
     throw new DemoError('DEMO_DIR_EXISTS', `${workDir} exists and is not empty`, {
       hint: `pass another --dir, or remove a kept demo first: ${removalCommand(workDir)}`,
@@ -148,6 +150,16 @@ async function prepareWorkDir(workDir: string): Promise<Workspace> {
     });
   }
   return { dir: workDir, created: !existed, lockFile };
+}
+
+/** Refuses a working directory whose lock a live demo holds, before anything suggests removing it. */
+async function rejectIfRunning(workDir: string) {
+  const text = await readFile(join(workDir, WORK_LOCK), 'utf8').catch(() => '');
+  const owner = Number.parseInt(text.trim(), 10);
+  if (!Number.isInteger(owner) || owner <= 0 || !(await isProcessRunning(owner))) return;
+  throw new DemoError('DEMO_DIR_BUSY', `another demo (pid ${owner}) is using ${workDir}`, {
+    hint: 'wait for it to finish, or pass another --dir',
+  });
 }
 
 /** Shell command that removes a kept demo working directory with its RAM directories. */

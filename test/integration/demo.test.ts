@@ -1,4 +1,4 @@
-import { mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DemoReport } from '../../src/demo/report.js';
@@ -226,6 +226,31 @@ describe.skipIf(!available)('mariadb-tdx demo command', () => {
     expect((await stat(join(reports, 'report.html'))).mode & 0o777).toBe(0o600);
     expect(result.stdout).toContain('Remove it:');
     expect(await pathExists(join(work, 'hardened', 'mariadb-tdx.json'))).toBe(true);
+  });
+
+  it('refuses a report directory that is a file before running anything', async () => {
+    const file = join(parent, 'a-file');
+    await writeFile(file, 'not a directory\n');
+    const work = join(parent, 'never-made');
+    const result = await runCli(['demo', '--dir', work, '--report-dir', file, '--json'], {
+      cwd: parent,
+    });
+    expect(result.status).toBe(2);
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      error: { code: 'INVALID_OPTION', message: expect.stringContaining('is not a directory') },
+    });
+    expect(await pathExists(work)).toBe(false);
+  });
+
+  it('says a working directory is busy while a demo holds it', async () => {
+    const busy = join(parent, 'busy');
+    await mkdir(busy);
+    // The test process stands in for a running demo: its pid is alive.
+    await writeFile(join(busy, '.demo.lock'), `${process.pid}\n`);
+    const result = await runCli(['demo', '--dir', busy], { cwd: parent });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('DEMO_DIR_BUSY');
+    expect(result.stderr).not.toContain('rm -rf');
   });
 
   it('rejects a working directory that is not empty', async () => {

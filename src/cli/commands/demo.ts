@@ -1,6 +1,6 @@
 import { Command } from '@commander-js/extra-typings';
 import { constants } from 'node:fs';
-import { access } from 'node:fs/promises';
+import { access, rmdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { MAX_BANKING_ROWS } from '../../dataset/banking.js';
 import type { DemoReport } from '../../demo/report.js';
@@ -50,7 +50,7 @@ export function demoCommand() {
     .action(async (options) => {
       const { runDemo, removalCommand } = await import('../../demo/run.js');
       // Reports hold plaintext values unless --redact, so their directory is checked first.
-      const reportDir = await prepareReportDir(options.reportDir);
+      const { path: reportDir, created } = await prepareReportDir(options.reportDir);
       const controller = new AbortController();
       let interrupts = 0;
       const onSignal = () => {
@@ -86,6 +86,10 @@ export function demoCommand() {
             report.workDir ? removalCommand(report.workDir) : undefined,
           );
         if (!hardenedHolds(report)) process.exitCode = 1;
+      } catch (error) {
+        // A report directory made for this run and still empty is not left behind.
+        if (created) await rmdir(reportDir).catch(() => undefined);
+        throw error;
       } finally {
         process.removeListener('SIGINT', onSignal);
         process.removeListener('SIGTERM', onSignal);
@@ -93,12 +97,36 @@ export function demoCommand() {
     });
 }
 
-async function prepareReportDir(dir: string): Promise<string> {
-  const { makeDirectories } = await import('../../util/fs.js');
+/**
+ * Checks the report directory before the demo runs, so a bad path costs no run. Says whether
+ * this run created it.
+ */
+async function prepareReportDir(dir: string): Promise<{ path: string; created: boolean }> {
+  const [{ makeDirectories, isErrno }, { ConfigError }] = await Promise.all([
+    import('../../util/fs.js'),
+    import('../../errors.js'),
+  ]);
   const path = resolve(dir);
-  await makeDirectories(path, 0o700);
-  await access(path, constants.W_OK);
-  return path;
+  const invalid = (problem: string, cause?: unknown) =>
+    new ConfigError('INVALID_OPTION', `--report-dir ${path} ${problem}`, {
+      hint: 'choose a directory you can write to, or a new path, for example --report-dir ./report',
+      cause,
+    });
+  const existing = await stat(path).catch((error: unknown) => {
+    if (isErrno(error, 'ENOENT')) return undefined;
+    throw invalid(`cannot be used: ${(error as Error).message}`, error);
+  });
+  if (existing && !existing.isDirectory()) throw invalid('is not a directory');
+  try {
+    await makeDirectories(path, 0o700);
+    await access(path, constants.W_OK);
+  } catch (error) {
+    if (isErrno(error, 'ENOENT') || isErrno(error, 'ENOTDIR')) {
+      throw invalid('cannot be created: a part of the path is missing or not a directory', error);
+    }
+    throw invalid(`is not writable: ${(error as Error).message}`, error);
+  }
+  return { path, created: existing === undefined };
 }
 
 function reportStep(event: DemoStepEvent) {
