@@ -15,6 +15,7 @@ import { up } from '../../src/local/up.js';
 import { stateLayout } from '../../src/mariadb/layout.js';
 import { readServerPid } from '../../src/mariadb/server.js';
 import { waitForProcessExit } from '../../src/util/process.js';
+import { runCli } from '../helpers/cli.js';
 import { httpsRequest } from '../helpers/https.js';
 import { startTestBroker, type TestBroker } from '../helpers/kbs.js';
 import { mariadbAvailable } from '../helpers/mariadb.js';
@@ -90,6 +91,9 @@ describe.skipIf(!available)('the agent of up --kbs', () => {
     expect(report.agent?.running).toBe(false);
     expect(report.problem).toContain('agent');
     expect(report.encryption?.keyStorage).toContain('NOT running');
+    const cli = await runCli(['status', '--dir', dir]);
+    expect(cli.status).toBe(1);
+    expect(cli.stdout).toContain('problem:');
 
     const info = await start(dir);
     expect(info.alreadyRunning).toBe(true);
