@@ -81,6 +81,13 @@ describe.skipIf(!available)('mariadb-tdx up, load, status and down', () => {
     expect(result.stdout).not.toContain(password);
   });
 
+  it('refuses --yes without --purge and leaves the server running', async () => {
+    const result = await runCli(['down', '--dir', dir, '--yes', '--json']);
+    expect(result.status).toBe(2);
+    expect(JSON.parse(result.stdout)).toMatchObject({ error: { code: 'INVALID_OPTION' } });
+    expect((await runCli(['status', '--dir', dir])).stdout).not.toContain('not running');
+  });
+
   it('stops the server and then reports it stopped', async () => {
     const stop = await runCli(['down', '--dir', dir]);
     expect(stop.status).toBe(0);

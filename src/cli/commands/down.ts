@@ -12,6 +12,12 @@ export function downCommand() {
     .option('-q, --quiet', 'do not report steps on standard error')
     .action(async (options) => {
       const { down } = await import('../../local/down.js');
+      if (options.yes && !options.purge) {
+        const { ConfigError } = await import('../../errors.js');
+        throw new ConfigError('INVALID_OPTION', '--yes confirms --purge and means nothing alone', {
+          hint: 'add --purge to delete the state directory, or drop --yes to only stop the server',
+        });
+      }
       const result = await down({
         dir: options.dir,
         purge: options.purge,
