@@ -164,6 +164,16 @@ describe('quote verify of unusable input', () => {
     expect(JSON.parse(result.stdout).error.code).toBe('QUOTE_ENCODING_INVALID');
   });
 
+  it('gives a malformed quote the verdict unusable in JSON', async () => {
+    const path = join(workDir, 'short.dat');
+    await writeFile(path, Buffer.from(readFixture(F1.quote)).subarray(0, 700));
+    const result = await verify(path, ['--json']);
+    expect(result.status).toBe(2);
+    const output = JSON.parse(result.stdout) as { verdict: string; error: { code: string } };
+    expect(output.verdict).toBe('unusable');
+    expect(output.error.code).toMatch(/^QUOTE_/);
+  });
+
   it('rejects a time given in milliseconds', async () => {
     const result = await verify(tdxFixture(F1.quote), [
       ...f1Collateral(),

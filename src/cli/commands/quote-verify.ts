@@ -54,6 +54,19 @@ export function quoteVerifyCommand() {
 }
 
 async function runVerify(quotePath: string, options: VerifyCliOptions) {
+  try {
+    await verifyQuoteFile(quotePath, options);
+  } catch (error) {
+    const { describeFailure } = await import('../errors.js');
+    const report = options.json ? describeFailure(error) : undefined;
+    if (!report || report.code === 'INTERRUPTED') throw error;
+    // Input that cannot be judged is a verdict too, so JSON readers find it where they look.
+    process.stdout.write(`${JSON.stringify({ verdict: 'unusable', error: report })}\n`);
+    process.exitCode = EXIT_STATUS.unusable;
+  }
+}
+
+async function verifyQuoteFile(quotePath: string, options: VerifyCliOptions) {
   const [{ appraiseQuote }, { appraisalToJson }, { loadPolicy }, { renderAppraisal }] =
     await Promise.all([
       import('../../attest/appraise.js'),
