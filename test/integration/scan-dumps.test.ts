@@ -269,6 +269,18 @@ describe('process dumps', () => {
     );
   });
 
+  it('keeps the message of a core cut early short, listing the first segments', async () => {
+    const output = join(dir, 'cut-early.core');
+    await dumpProcess({ pid: child.pid!, output });
+    truncateSync(output, 64 * 1024);
+    const report = await scan({ sources: [output], values: [{ value: marker }] });
+    expect(report.problems).toHaveLength(1);
+    const { message } = report.problems[0]!;
+    expect(message.match(/PT_LOAD \d+ \(/g)).toHaveLength(3);
+    expect(message).toMatch(/; \d+ more PT_LOAD segments are missing or cut;/);
+    expect(message.length).toBeLessThan(800);
+  });
+
   it('finds the value in the live process at the same kind of address', async () => {
     const report = await scan({ sources: [{ pid: child.pid! }], values: [{ value: marker }] });
     expect(report.values[0]!.found).toBe(true);

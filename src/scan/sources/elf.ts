@@ -8,6 +8,8 @@ function hex(value: bigint): string {
 }
 
 /** Describes how much of each PT_LOAD a truncated file still holds. */
+const MAX_LISTED_SEGMENTS = 3;
+
 function truncationMessage(
   path: string,
   size: number,
@@ -30,9 +32,14 @@ function truncationMessage(
         : `PT_LOAD ${header.index} (${space} ${hex(address)}) has ${formatBytes(Number(present))} of ${formatBytes(Number(header.filesz))}, up to ${space} ${hex(address + present)}`,
     );
   }
+  // A dump cut early misses most of its segments; the first few say where it ends.
+  const shown = parts.slice(0, MAX_LISTED_SEGMENTS);
+  if (parts.length > shown.length) {
+    shown.push(`${parts.length - shown.length} more PT_LOAD segments are missing or cut`);
+  }
   return (
     `${path} is truncated: ${formatBytes(size)} read of the ${formatBytes(Number(expected))} its program headers describe; ` +
-    `${parts.join('; ')}; the scan covered only the bytes present`
+    `${shown.join('; ')}; the scan covered only the bytes present`
   );
 }
 
