@@ -20,6 +20,15 @@ export interface DumpProgress {
   readonly total: number;
 }
 
+/** Options of {@link VmBackend.dump}. */
+export interface BackendDumpOptions {
+  readonly onProgress?: ((progress: DumpProgress) => void) | undefined;
+  /** Aborting ends the wait with INTERRUPTED once QEMU has stopped writing. */
+  readonly signal?: AbortSignal | undefined;
+  /** Called once when an abort has to wait for a dump that QEMU cannot cancel. */
+  readonly onWaitAfterAbort?: (() => void) | undefined;
+}
+
 /** Operations of the host on a VM, implemented over virsh and over QMP. */
 export interface VmBackend {
   /** Defines (libvirt) and starts the VM. */
@@ -37,7 +46,7 @@ export interface VmBackend {
     layout: VmLayout,
     file: string,
     format: DumpFormat,
-    onProgress?: (progress: DumpProgress) => void,
+    options?: BackendDumpOptions,
   ): Promise<void>;
   /** Saves `size` bytes of guest-physical memory from `address` to `file` (QMP pmemsave). */
   savePhysicalMemory(

@@ -23,7 +23,8 @@ export type VmErrorCode =
   | 'DUMP_NO_SPACE'
   | 'DUMP_FAILED'
   | 'DUMP_FORMAT_UNSUPPORTED'
-  | 'NOT_ROOT';
+  | 'NOT_ROOT'
+  | 'INTERRUPTED';
 
 export class VmError extends MariadbTdxError {
   declare readonly code: VmErrorCode;

@@ -1,5 +1,11 @@
 import { XMLParser } from 'fast-xml-parser';
-import { DUMP_FORMATS, type DumpFormat, type VmBackend, type VmRunState } from './backend.js';
+import {
+  DUMP_FORMATS,
+  type BackendDumpOptions,
+  type DumpFormat,
+  type VmBackend,
+  type VmRunState,
+} from './backend.js';
 import { VmError } from './errors.js';
 import type { VmLayout } from './layout.js';
 import type { VmRecord } from './registry.js';
@@ -65,9 +71,26 @@ export class LibvirtBackend implements VmBackend {
   }
 
   // NOTE: no progress is reported for libvirt dumps; polling `virsh domjobinfo` would add it.
-  async dump(record: VmRecord, _layout: VmLayout, file: string, format: DumpFormat) {
+  /**
+   * Runs `virsh dump --memory-only` to the end even after an abort: QEMU has no command that
+   * cancels a dump, so the caller waits for virsh and then removes the file.
+   */
+  async dump(
+    record: VmRecord,
+    _layout: VmLayout,
+    file: string,
+    format: DumpFormat,
+    options: BackendDumpOptions = {},
+  ) {
+    if (options.signal?.aborted) throw new VmError('INTERRUPTED', 'the dump was interrupted');
+    const onAbort = () => options.onWaitAfterAbort?.();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
     const args = ['dump', '--memory-only', ...(format === 'elf' ? [] : ['--format', format])];
-    await (await this.virsh()).runChecked([...args, record.domain, file], DUMP_TIMEOUT_MS);
+    try {
+      await (await this.virsh()).runChecked([...args, record.domain, file], DUMP_TIMEOUT_MS);
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
+    }
   }
 
   async savePhysicalMemory(

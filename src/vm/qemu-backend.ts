@@ -3,8 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { isProcessRunning, readProcessCommandLine, waitForProcessExit } from '../util/process.js';
 import {
   DUMP_FORMATS,
+  type BackendDumpOptions,
   type DumpFormat,
-  type DumpProgress,
   type VmBackend,
   type VmRunState,
 } from './backend.js';
@@ -91,8 +91,9 @@ export class QemuBackend implements VmBackend {
     layout: VmLayout,
     file: string,
     format: DumpFormat,
-    onProgress?: (progress: DumpProgress) => void,
+    options: BackendDumpOptions = {},
   ) {
+    if (options.signal?.aborted) throw dumpInterrupted();
     const qmp = await QmpClient.connect(layout.qmpSocket);
     try {
       qmp.clearEvents();
@@ -103,7 +104,7 @@ export class QemuBackend implements VmBackend {
         detach: true,
         ...(format === 'elf' ? {} : { format }),
       });
-      await waitForDump(qmp, onProgress);
+      await waitForDump(qmp, options);
     } finally {
       qmp.close();
     }
@@ -148,12 +149,25 @@ export class QemuBackend implements VmBackend {
   }
 }
 
-async function waitForDump(qmp: QmpClient, onProgress?: (progress: DumpProgress) => void) {
+/**
+ * Polls `query-dump` until the detached dump ends. QMP has no command that cancels a running
+ * dump, so after an abort this keeps waiting until QEMU stops writing, and only then reports
+ * INTERRUPTED, leaving the caller a file that nothing writes to any more.
+ */
+async function waitForDump(qmp: QmpClient, options: BackendDumpOptions) {
+  let waitingAfterAbort = false;
   for (;;) {
     const status = await qmp.execute<{ status: string; completed: number; total: number }>(
       'query-dump',
     );
-    onProgress?.({ completed: status.completed, total: status.total });
+    options.onProgress?.({ completed: status.completed, total: status.total });
+    if (options.signal?.aborted && !waitingAfterAbort && status.status === 'active') {
+      waitingAfterAbort = true;
+      options.onWaitAfterAbort?.();
+    }
+    if (status.status === 'completed' || status.status === 'failed') {
+      if (options.signal?.aborted) throw dumpInterrupted();
+    }
     if (status.status === 'completed') return;
     if (status.status === 'failed') {
       const event = await qmp.waitForEvent('DUMP_COMPLETED', 5_000).catch(() => undefined);
@@ -163,4 +177,8 @@ async function waitForDump(qmp: QmpClient, onProgress?: (progress: DumpProgress)
     }
     await sleep(DUMP_POLL_MS);
   }
+}
+
+function dumpInterrupted(): VmError {
+  return new VmError('INTERRUPTED', 'the dump was interrupted');
 }

@@ -1,0 +1,135 @@
+import { lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dumpVm } from '../../src/vm/dump.js';
+import { removeVm } from '../../src/vm/lifecycle.js';
+import { QmpClient } from '../../src/vm/qmp.js';
+import { writeVmRecord } from '../../src/vm/registry.js';
+import { qemuAvailable, startScratchVm, type ScratchVm } from '../helpers/qemu.js';
+import { expectVmError } from '../helpers/vm.js';
+
+const available = await qemuAvailable();
+
+/**
+ * Host commands against a small QEMU process driven by the QEMU backend: no guest OS, so each
+ * case runs in seconds while QEMU, QMP and the dump files are real.
+ */
+describe.skipIf(!available)('VM commands on a scratch QEMU', () => {
+  let work: string;
+  let vmRoot: string;
+  let vm: ScratchVm;
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'mariadb-tdx-scratch-'));
+    vmRoot = join(work, 'vms');
+    vm = await startScratchVm(vmRoot, 'scratch', { memoryMiB: 256 });
+  });
+
+  afterAll(async () => {
+    if (vm) await removeVm(vmRoot, vm.record.name).catch(() => undefined);
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  const entriesOf = async (dir: string) => (await readdir(dir)).sort();
+
+  it('dump --force rejects a device node', async () => {
+    const error = await expectVmError(
+      dumpVm({ vmRoot, name: 'scratch', output: '/dev/null', force: true }),
+      'DUMP_EXISTS',
+    );
+    expect(error.message).toMatch(/device/);
+    expect((await lstat('/dev/null')).isCharacterDevice()).toBe(true);
+  });
+
+  it('dump --force rejects a directory and a link', async () => {
+    const dir = join(work, 'dir-output');
+    await mkdir(dir);
+    await writeFile(join(dir, 'keep'), 'keep');
+    const error = await expectVmError(
+      dumpVm({ vmRoot, name: 'scratch', output: dir, force: true }),
+      'DUMP_EXISTS',
+    );
+    expect(error.message).toMatch(/directory/);
+    expect(await readFile(join(dir, 'keep'), 'utf8')).toBe('keep');
+
+    const target = join(work, 'link-target');
+    const link = join(work, 'link.elf');
+    await writeFile(target, 'target');
+    await symlink(target, link);
+    await expectVmError(
+      dumpVm({ vmRoot, name: 'scratch', output: link, force: true }),
+      'DUMP_EXISTS',
+    );
+    expect((await lstat(link)).isSymbolicLink()).toBe(true);
+    expect(await readFile(target, 'utf8')).toBe('target');
+  });
+
+  it('dump keeps the old file when space is short', async () => {
+    const dir = join(work, 'space');
+    await mkdir(dir);
+    const output = join(dir, 'old.elf');
+    await writeFile(output, 'old dump');
+    // The space check trusts the recorded memory size, so a huge one cannot fit anywhere.
+    await writeVmRecord(vm.layout, { ...vm.record, memoryMiB: 1024 ** 4 });
+    try {
+      await expectVmError(
+        dumpVm({ vmRoot, name: 'scratch', output, force: true }),
+        'DUMP_NO_SPACE',
+      );
+    } finally {
+      await writeVmRecord(vm.layout, vm.record);
+    }
+    expect(await readFile(output, 'utf8')).toBe('old dump');
+    expect(await entriesOf(dir)).toEqual(['old.elf']);
+  });
+
+  it('dump --force replaces a regular file whole', async () => {
+    const dir = join(work, 'replace');
+    await mkdir(dir);
+    const output = join(dir, 'vm.elf');
+    await writeFile(output, 'old dump');
+    const result = await dumpVm({ vmRoot, name: 'scratch', output, force: true });
+    expect(result.bytes).toBeGreaterThan(256 * 1024 * 1024);
+    expect((await readFile(output)).subarray(0, 4).toString('latin1')).toBe('\x7fELF');
+    expect(await entriesOf(dir)).toEqual(['vm.elf']);
+  });
+
+  it('dump without --force keeps an existing file', async () => {
+    const dir = join(work, 'exists');
+    await mkdir(dir);
+    const output = join(dir, 'vm.elf');
+    await writeFile(output, 'old dump');
+    await expectVmError(dumpVm({ vmRoot, name: 'scratch', output }), 'DUMP_EXISTS');
+    expect(await readFile(output, 'utf8')).toBe('old dump');
+  });
+
+  it('interrupted dump waits for QEMU and removes the file', async () => {
+    const dir = join(work, 'interrupt');
+    await mkdir(dir);
+    const controller = new AbortController();
+    let waited = 0;
+    const error = await expectVmError(
+      dumpVm({
+        vmRoot,
+        name: 'scratch',
+        output: join(dir, 'vm.elf'),
+        signal: controller.signal,
+        onProgress: () => controller.abort(),
+        onWaitAfterAbort: () => waited++,
+      }),
+      'INTERRUPTED',
+    );
+    expect(error.message).toMatch(/partial file was removed/);
+    expect(waited).toBeLessThanOrEqual(1);
+    expect(await entriesOf(dir)).toEqual([]);
+
+    const qmp = await QmpClient.connect(vm.layout.qmpSocket);
+    try {
+      const status = await qmp.execute<{ status: string }>('query-dump');
+      expect(status.status).not.toBe('active');
+    } finally {
+      qmp.close();
+    }
+  });
+});
