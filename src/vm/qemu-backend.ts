@@ -30,7 +30,9 @@ export class QemuBackend implements VmBackend {
       { qmpSocket: layout.qmpSocket, pidFile: layout.pidFile },
       record.dialect,
     );
-    await writeFile(layout.qemuArgs, `${JSON.stringify([qemu, ...args], null, 2)}\n`);
+    await writeFile(layout.qemuArgs, `${JSON.stringify([qemu, ...args], null, 2)}\n`, {
+      mode: 0o600,
+    });
     await rm(layout.qmpSocket, { force: true });
 
     // With -daemonize the first process exits once the VM runs, or with an error before that.

@@ -83,8 +83,8 @@ export async function readVmRecord(root: string, name: string): Promise<VmRecord
 }
 
 export async function writeVmRecord(layout: VmLayout, record: VmRecord) {
-  await mkdir(layout.dir, { recursive: true, mode: 0o711 });
-  await writeFileAtomic(layout.record, `${JSON.stringify(record, null, 2)}\n`, 0o644);
+  await mkdir(layout.dir, { recursive: true, mode: 0o700 });
+  await writeFileAtomic(layout.record, `${JSON.stringify(record, null, 2)}\n`, 0o600);
 }
 
 /** Lists the names of the VMs under `root` that have a record, sorted. */

@@ -1,11 +1,25 @@
-import { lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import {
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createVm, type CreateVmOptions } from '../../src/vm/create.js';
 import { dumpVm } from '../../src/vm/dump.js';
+import { vmLayout } from '../../src/vm/layout.js';
 import { removeVm } from '../../src/vm/lifecycle.js';
 import { QmpClient } from '../../src/vm/qmp.js';
 import { writeVmRecord } from '../../src/vm/registry.js';
+import { findExecutable } from '../../src/mariadb/binaries.js';
+import { runTool } from '../../src/vm/tools.js';
 import { qemuAvailable, startScratchVm, type ScratchVm } from '../helpers/qemu.js';
 import { expectVmError } from '../helpers/vm.js';
 
@@ -131,5 +145,106 @@ describe.skipIf(!available)('VM commands on a scratch QEMU', () => {
     } finally {
       qmp.close();
     }
+  });
+});
+
+const createTools = available && (await findExecutable('genisoimage')) !== undefined;
+
+/** Lists the pids of running processes whose command line contains `text`. */
+async function processesWith(text: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const commandLine = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    if (commandLine.includes(text)) pids.push(Number(entry));
+  }
+  return pids;
+}
+
+/**
+ * vm create with the QEMU backend on a blank qcow2 image: QEMU starts and finds nothing to
+ * boot, which is enough to check what create writes and what it removes.
+ */
+describe.skipIf(!createTools)('vm create on a blank image', () => {
+  let work: string;
+  let vmRoot: string;
+  let base: CreateVmOptions;
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'mariadb-tdx-create-'));
+    vmRoot = join(work, 'vms');
+    const image = join(work, 'blank.qcow2');
+    await runTool('qemu-img', ['create', '-q', '-f', 'qcow2', image, '64M']);
+    base = {
+      kind: 'regular',
+      image,
+      vmRoot,
+      memoryMiB: 512,
+      cpus: 1,
+      backend: 'qemu',
+      accel: 'tcg',
+      egress: false,
+      vsock: 'off',
+      bundle: false,
+      datasetRows: 0,
+    };
+  });
+
+  afterAll(async () => {
+    for (const name of ['private', 'race']) {
+      await removeVm(vmRoot, name).catch(() => undefined);
+    }
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  it('create makes VM files private', async () => {
+    await createVm({ ...base, name: 'private', wait: false });
+    const layout = vmLayout(vmRoot, 'private');
+    try {
+      expect((await stat(layout.dir)).mode & 0o777).toBe(0o700);
+      for (const file of [layout.overlay, layout.seedIso, layout.consoleLog, layout.record]) {
+        expect({ file, mode: (await stat(file)).mode & 0o777 }).toEqual({ file, mode: 0o600 });
+      }
+    } finally {
+      await removeVm(vmRoot, 'private');
+    }
+  });
+
+  it('interrupted create removes the VM', async () => {
+    const controller = new AbortController();
+    const error = await expectVmError(
+      createVm({
+        ...base,
+        name: 'interrupted',
+        signal: controller.signal,
+        timeoutMs: 60_000,
+        onStep: (step) => {
+          if (step.startsWith('starting')) setTimeout(() => controller.abort(), 1500);
+        },
+      }),
+      'INTERRUPTED',
+    );
+    expect(error.message).toMatch(/interrupted/);
+    await expect(stat(vmLayout(vmRoot, 'interrupted').dir)).rejects.toMatchObject({
+      code: 'ENOENT',
+    });
+    expect(await processesWith('mariadb-tdx-interrupted,process=')).toEqual([]);
+  });
+
+  it('concurrent create keeps the winner', async () => {
+    const results = await Promise.allSettled([
+      createVm({ ...base, name: 'race', wait: false }),
+      createVm({ ...base, name: 'race', wait: false }),
+    ]);
+    const fulfilled = results.filter((result) => result.status === 'fulfilled');
+    const rejected = results.filter((result) => result.status === 'rejected');
+    expect(fulfilled).toHaveLength(1);
+    expect(rejected).toHaveLength(1);
+    expect((rejected[0] as PromiseRejectedResult).reason).toMatchObject({ code: 'VM_EXISTS' });
+
+    const layout = vmLayout(vmRoot, 'race');
+    expect((await stat(layout.record)).isFile()).toBe(true);
+    expect((await stat(layout.overlay)).isFile()).toBe(true);
+    await removeVm(vmRoot, 'race');
   });
 });
