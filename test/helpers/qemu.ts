@@ -105,20 +105,14 @@ export interface ScratchVm {
   readonly layout: VmLayout;
 }
 
-/**
- * Writes a VM directory with vm.json for the `qemu` backend and starts a daemonized QEMU for it
- * under TCG with no disk and no firmware run (`-S`), so dumps, pause and resume work at once.
- * `vm rm` (removeVm) stops it. `extraArgs` are appended to QEMU's command line.
- */
-export async function startScratchVm(
-  vmRoot: string,
+/** Builds the vm.json of a QEMU-backend VM named `name` without starting anything. */
+export function scratchRecord(
   name: string,
-  options: { memoryMiB?: number; extraArgs?: readonly string[]; kind?: 'td' | 'regular' } = {},
-): Promise<ScratchVm> {
-  const layout = vmLayout(vmRoot, name);
+  options: { memoryMiB?: number; kind?: 'td' | 'regular' } = {},
+): VmRecord {
   const memoryMiB = options.memoryMiB ?? 64;
   const processName = `mariadb-tdx-${name}`;
-  const record = {
+  return {
     tool: 'mariadb-tdx',
     format: 1,
     name,
@@ -136,6 +130,22 @@ export async function startScratchVm(
     createdAt: new Date().toISOString(),
     spec: { name: processName } as unknown as SerializedSpec,
   } satisfies VmRecord;
+}
+
+/**
+ * Writes a VM directory with vm.json for the `qemu` backend and starts a daemonized QEMU for it
+ * under TCG with no disk and no firmware run (`-S`), so dumps, pause and resume work at once.
+ * `vm rm` (removeVm) stops it. `extraArgs` are appended to QEMU's command line.
+ */
+export async function startScratchVm(
+  vmRoot: string,
+  name: string,
+  options: { memoryMiB?: number; extraArgs?: readonly string[]; kind?: 'td' | 'regular' } = {},
+): Promise<ScratchVm> {
+  const layout = vmLayout(vmRoot, name);
+  const record = scratchRecord(name, options);
+  const processName = record.spec.name;
+  const memoryMiB = record.memoryMiB;
   await writeVmRecord(layout, record);
   const result = await runTool(QEMU, [
     ...['-name', `${processName},process=${processName}`],

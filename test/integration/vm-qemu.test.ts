@@ -9,7 +9,7 @@ import { createVm } from '../../src/vm/create.js';
 import { dumpVm } from '../../src/vm/dump.js';
 import { connectVm } from '../../src/vm/guest-link.js';
 import { vmLayout } from '../../src/vm/layout.js';
-import { listVms, removeVm } from '../../src/vm/lifecycle.js';
+import { listVms, removeVm, type VmListEntry } from '../../src/vm/lifecycle.js';
 import type { VmRecord } from '../../src/vm/registry.js';
 import { QemuBackend } from '../../src/vm/qemu-backend.js';
 import { runTool } from '../../src/vm/tools.js';
@@ -137,7 +137,7 @@ describe.skipIf(!available)('regular VM under QEMU software emulation', () => {
   );
 
   it('lists the VM as running with its forwarded ports', async () => {
-    const [entry] = await listVms(vmRoot);
+    const [entry] = (await listVms(vmRoot)) as VmListEntry[];
     expect(entry?.name).toBe('regular-e2e');
     expect(entry?.state).toBe('running');
     expect(entry?.sshPort).toBe(record.ports.ssh);

@@ -15,12 +15,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createVm, type CreateVmOptions } from '../../src/vm/create.js';
 import { dumpVm } from '../../src/vm/dump.js';
 import { vmLayout } from '../../src/vm/layout.js';
-import { removeVm } from '../../src/vm/lifecycle.js';
+import { listVms, removeVm } from '../../src/vm/lifecycle.js';
 import { QmpClient } from '../../src/vm/qmp.js';
 import { writeVmRecord } from '../../src/vm/registry.js';
 import { findExecutable } from '../../src/mariadb/binaries.js';
 import { runTool } from '../../src/vm/tools.js';
-import { qemuAvailable, startScratchVm, type ScratchVm } from '../helpers/qemu.js';
+import { runCli } from '../helpers/cli.js';
+import { qemuAvailable, scratchRecord, startScratchVm, type ScratchVm } from '../helpers/qemu.js';
 import { expectVmError } from '../helpers/vm.js';
 
 const available = await qemuAvailable();
@@ -246,5 +247,64 @@ describe.skipIf(!createTools)('vm create on a blank image', () => {
     expect((await stat(layout.record)).isFile()).toBe(true);
     expect((await stat(layout.overlay)).isFile()).toBe(true);
     await removeVm(vmRoot, 'race');
+  });
+});
+
+describe.skipIf(!available)('broken VM directories', () => {
+  let work: string;
+  let vmRoot: string;
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'mariadb-tdx-broken-'));
+    vmRoot = join(work, 'vms');
+  });
+
+  afterAll(async () => {
+    for (const name of ['good', 'broken', 'half']) {
+      await removeVm(vmRoot, name).catch(() => undefined);
+    }
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  it('list and rm survive a broken vm.json', async () => {
+    await writeVmRecord(vmLayout(vmRoot, 'good'), scratchRecord('good'));
+    await mkdir(vmLayout(vmRoot, 'broken').dir);
+    await writeFile(vmLayout(vmRoot, 'broken').record, '{"tool":');
+
+    const entries = await listVms(vmRoot);
+    expect(entries.map((entry) => [entry.name, entry.state])).toEqual([
+      ['broken', 'invalid'],
+      ['good', 'stopped'],
+    ]);
+    expect(entries[0]).toMatchObject({ hint: 'remove it with: mariadb-tdx vm rm broken' });
+
+    const listed = await runCli(['vm', 'list', '--json', '--vm-dir', vmRoot]);
+    expect(listed.status).toBe(0);
+    expect(JSON.parse(listed.stdout)).toHaveLength(2);
+
+    const removed = await runCli(['vm', 'rm', 'broken', '--vm-dir', vmRoot]);
+    expect(removed.status).toBe(0);
+    expect(await readdir(vmRoot)).toEqual(['good']);
+  });
+
+  it('rm stops a half-created VM', async () => {
+    // A create killed before vm.json was written: the directory and QEMU, nothing else.
+    const { layout } = await startScratchVm(vmRoot, 'half');
+    await rm(layout.record);
+    expect(await processesWith('mariadb-tdx-half,process=')).toHaveLength(1);
+    expect((await listVms(vmRoot)).find((entry) => entry.name === 'half')?.state).toBe('invalid');
+
+    const result = await removeVm(vmRoot, 'half');
+    expect(result.warnings).toEqual([]);
+    await expect(stat(layout.dir)).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(await processesWith('mariadb-tdx-half,process=')).toEqual([]);
+  });
+
+  it('rm says removed for a QEMU VM', async () => {
+    await startScratchVm(vmRoot, 'half');
+    const result = await runCli(['vm', 'rm', 'half', '--vm-dir', vmRoot]);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/mariadb-tdx-half stopped and removed/);
+    expect(result.stdout).not.toMatch(/undefined/);
   });
 });
