@@ -17,6 +17,7 @@ export type VmErrorCode =
   | 'GUEST_TIMEOUT'
   | 'GUEST_EXITED'
   | 'GUEST_PROVISION_FAILED'
+  | 'GUEST_UNREACHABLE'
   | 'QMP_FAILED'
   | 'VIRSH_FAILED'
   | 'DUMP_EXISTS'

@@ -4,6 +4,7 @@ import { pathExists } from '../util/fs.js';
 import { backendFor } from './backends.js';
 import type { VmRunState } from './backend.js';
 import { domainName, vmLayout, type VmLayout } from './layout.js';
+import { finishGuest } from './guest-link.js';
 import { QemuBackend } from './qemu-backend.js';
 import { listVmNames, readVmRecord, type SerializedSpec, type VmRecord } from './registry.js';
 import type { VmKind } from './spec.js';
@@ -143,4 +144,26 @@ async function destroyUnrecorded(name: string, layout: VmLayout): Promise<string
     `${name} had no usable vm.json; if libvirt still has domain ${domain}, remove it: ` +
       `virsh destroy ${domain}; virsh undefine ${domain}`,
   ];
+}
+
+/** Options of {@link waitForVm}. */
+export interface WaitForVmOptions {
+  readonly timeoutMs: number;
+  readonly onStage?: ((stage: string) => void) | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
+
+/**
+ * Waits until a VM's console shows that provisioning finished, then stores the guest's CA
+ * certificate, checks a verified TLS connection and records the guest as ready. This picks up a
+ * VM whose `vm create` stopped waiting (--no-wait, --timeout or Ctrl-C). A VM that reported
+ * ready earlier returns at once, because the console log keeps the announcement.
+ */
+export async function waitForVm(
+  vmRoot: string,
+  name: string,
+  options: WaitForVmOptions,
+): Promise<VmRecord> {
+  const record = await readVmRecord(vmRoot, name);
+  return finishGuest(record, vmLayout(vmRoot, name), options);
 }

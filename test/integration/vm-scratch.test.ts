@@ -20,7 +20,11 @@ import { QmpClient } from '../../src/vm/qmp.js';
 import { writeVmRecord } from '../../src/vm/registry.js';
 import { findExecutable } from '../../src/mariadb/binaries.js';
 import { runTool } from '../../src/vm/tools.js';
+import { formatAnnouncement } from '../../src/vm/announce.js';
+import { scanDump } from '../../src/vm/leak-scan.js';
+import { leakTest } from '../../src/vm/leak-test.js';
 import { runCli } from '../helpers/cli.js';
+import { generateTestRoot } from '../helpers/test-chain.js';
 import { qemuAvailable, scratchRecord, startScratchVm, type ScratchVm } from '../helpers/qemu.js';
 import { expectVmError } from '../helpers/vm.js';
 
@@ -306,5 +310,69 @@ describe.skipIf(!available)('broken VM directories', () => {
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/mariadb-tdx-half stopped and removed/);
     expect(result.stdout).not.toMatch(/undefined/);
+  });
+});
+
+describe.skipIf(!available)('leak-test on unhealthy VMs', () => {
+  let work: string;
+  let vmRoot: string;
+  let vm: ScratchVm;
+  const leak = (names: string[]) => leakTest({ vmRoot, names, scanner: scanDump });
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'mariadb-tdx-unhealthy-'));
+    vmRoot = join(work, 'vms');
+    vm = await startScratchVm(vmRoot, 'sick');
+  });
+
+  afterAll(async () => {
+    if (vm) await removeVm(vmRoot, 'sick').catch(() => undefined);
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  const resume = async () => {
+    const qmp = await QmpClient.connect(vm.layout.qmpSocket);
+    await qmp.execute('cont').finally(() => qmp.close());
+  };
+
+  it('leak-test rejects repeated names', async () => {
+    await expect(leak(['sick', 'sick'])).rejects.toMatchObject({
+      code: 'INVALID_OPTION',
+      message: expect.stringMatching(/sick more than once/),
+    });
+  });
+
+  it('leak-test says a VM is paused', async () => {
+    const error = await expectVmError(leak(['sick']), 'VM_NOT_RUNNING');
+    expect(error.message).toMatch(/^sick is paused/);
+    expect(error.hint).toContain(`UNIX-CONNECT:${vm.layout.qmpSocket}`);
+  });
+
+  it('leak-test points a VM not ready to vm wait', async () => {
+    await resume();
+    await writeFile(vm.layout.consoleLog, 'Booting the kernel\n');
+    const error = await expectVmError(leak(['sick']), 'VM_STATE_INVALID');
+    expect(error.message).toMatch(/^sick has not reported MariaDB ready/);
+    expect(error.hint).toMatch(/mariadb-tdx vm wait sick/);
+  });
+
+  it('leak-test names a VM whose MariaDB is down', async () => {
+    // The console reports ready, but nothing listens on the recorded port.
+    const pem = (await generateTestRoot('guest CA')).pem;
+    await writeFile(
+      vm.layout.consoleLog,
+      [
+        formatAnnouncement({ type: 'ca', pem }),
+        formatAnnouncement({ type: 'ready', port: 3306, version: '11.8.3-MariaDB' }),
+        '',
+      ].join('\n'),
+    );
+    await mkdir(vm.layout.secretsDir, { recursive: true });
+    await writeFile(vm.layout.adminPasswordFile, 'not-a-real-password\n');
+    const error = await expectVmError(leak(['sick']), 'GUEST_UNREACHABLE');
+    expect(error.message).toMatch(/^sick: MariaDB in the guest failed/);
+    expect(error.hint).toMatch(/systemctl start mariadb-tdx/);
+    expect(error.hint).toContain(`-p ${vm.record.ports.ssh}`);
+    expect(await readFile(vm.layout.guestCa, 'utf8')).toBe(pem);
   });
 });
