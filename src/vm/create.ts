@@ -9,6 +9,7 @@ import { renderDomainXml } from './domain-xml.js';
 import { ConfigError } from '../errors.js';
 import { VmError } from './errors.js';
 import { createOverlay, requireQcow2 } from './image.js';
+import { isTdvfImage } from './firmware.js';
 import { domainName, validateVmName, vmLayout, type VmLayout } from './layout.js';
 import { GUEST_MARIADB_PORT, requireTdxHost } from './machine.js';
 import { buildRecord, buildSpec } from './create-spec.js';
@@ -75,6 +76,8 @@ export interface CreateVmResult {
   /** The libvirt domain XML, or the QEMU command line of the `qemu` backend. */
   readonly definition: string;
   readonly dryRun: boolean;
+  /** Problems that did not stop the creation, such as firmware without TDVF metadata. */
+  readonly warnings: readonly string[];
 }
 
 export const DEFAULT_DATASET_ROWS = 1000;
@@ -105,13 +108,15 @@ export async function createVm(options: CreateVmOptions): Promise<CreateVmResult
 
   const spec = await buildSpec(options, layout, name, base.path, dialect, dryRun);
   const record = buildRecord(options, spec, name, backendName, dialect);
+  const warnings = await firmwareWarnings(spec.td?.firmware);
+  for (const warning of warnings) options.onWarning?.(warning);
   const definition =
     backendName === 'libvirt'
       ? renderDomainXml(spec, dialect)
       : JSON.stringify(
           buildQemuArgs(spec, { qmpSocket: layout.qmpSocket, pidFile: layout.pidFile }, dialect),
         );
-  if (dryRun) return { record, layout, definition, dryRun };
+  if (dryRun) return { record, layout, definition, dryRun, warnings };
 
   await createVmDirectory(layout, name, backendName);
   // From here on this run owns the directory, so every failure before the start removes it.
@@ -129,7 +134,7 @@ export async function createVm(options: CreateVmOptions): Promise<CreateVmResult
   try {
     await backendFor(record).start(record, layout);
     throwIfAborted(options.signal, name);
-    if (options.wait === false) return { record, layout, definition, dryRun };
+    if (options.wait === false) return { record, layout, definition, dryRun, warnings };
 
     const finished = await finishGuest(record, layout, {
       timeoutMs: options.timeoutMs ?? DEFAULT_READY_TIMEOUT_MS,
@@ -143,7 +148,7 @@ export async function createVm(options: CreateVmOptions): Promise<CreateVmResult
                 'the image may have no boot loader; boot its kernel with --kernel (and --initrd)',
             ),
     });
-    return { record: finished, layout, definition, dryRun };
+    return { record: finished, layout, definition, dryRun, warnings };
   } catch (error) {
     // An interrupted run removes what it made. Other failures keep the VM for inspection, as
     // their hints say.
@@ -156,6 +161,15 @@ export async function createVm(options: CreateVmOptions): Promise<CreateVmResult
     }
     throw error;
   }
+}
+
+/** Warns when a TD's firmware lacks the TDVF metadata that QEMU needs to launch a TD. */
+async function firmwareWarnings(firmware: string | undefined): Promise<string[]> {
+  if (firmware === undefined || (await isTdvfImage(firmware))) return [];
+  return [
+    `firmware ${firmware} has no TDVF metadata, so QEMU is unlikely to launch a TD with it; ` +
+      'pass the TDX-enabled OVMF with --firmware',
+  ];
 }
 
 function throwIfAborted(signal: AbortSignal | undefined, name: string) {

@@ -147,6 +147,22 @@ describe.skipIf(!qemuImg)('VM commands on bad input', () => {
     await expect(readdir(vmRoot)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
+  it('dry run warns about firmware without TDVF', async () => {
+    const warnings: string[] = [];
+    const result = await createVm({
+      kind: 'td',
+      image: qcow2,
+      vmRoot: join(dir, 'dry-firmware'),
+      backend: 'libvirt',
+      firmware: raw,
+      dryRun: true,
+      onWarning: (warning) => warnings.push(warning),
+    });
+    expect(result.warnings).toHaveLength(1);
+    expect(result.warnings[0]).toMatch(/has no TDVF metadata/);
+    expect(warnings).toEqual(result.warnings);
+  });
+
   it('reports an unknown VM by name', async () => {
     await expectVmError(
       dumpVm({ vmRoot: join(dir, 'vms'), name: 'nope', output: join(dir, 'x.elf') }),

@@ -130,7 +130,9 @@ export function vmCreateCommand() {
           timeoutMs: options.timeout * 1000,
           dryRun: options.dryRun,
           onStep: createStepReporter(options.quiet === true || options.json === true),
-          onWarning: (warning) => process.stderr.write(`warning: ${warning}\n`),
+          onWarning: (warning) => {
+            if (!options.json) process.stderr.write(`warning: ${warning}\n`);
+          },
           signal,
         }),
       );
