@@ -1,4 +1,5 @@
 import type { VmLayout } from './layout.js';
+import type { LiveMachine } from './live-machine.js';
 import type { VmRecord } from './registry.js';
 
 /** A VM's run state, in the backend's words mapped to four cases. */
@@ -56,6 +57,8 @@ export interface VmBackend {
     size: number,
     file: string,
   ): Promise<void>;
+  /** Accelerator and TDX settings of the running VM, read from the hypervisor. */
+  liveMachine(record: VmRecord, layout: VmLayout): Promise<LiveMachine>;
   /** The guest's vsock CID, when the VM has a vsock device. */
   vsockCid(record: VmRecord, layout: VmLayout): Promise<number | undefined>;
 }

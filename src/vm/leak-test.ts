@@ -13,6 +13,7 @@ import { readVmRecord, type VmRecord } from './registry.js';
 import { decodeTdAttributes, parseTdPolicy, type TdAttributes } from './td-policy.js';
 import type { DumpScanner } from './leak-scan.js';
 import { confirmAddresses } from './leak-confirm.js';
+import type { LiveMachine } from './live-machine.js';
 
 /** Options of {@link leakTest}. */
 export interface LeakTestOptions {
@@ -35,7 +36,8 @@ export interface LeakTestOptions {
 }
 
 /** Outcome for the planted values of one VM. */
-export type LeakVerdict = 'readable' | 'protected' | 'leaked' | 'debug-td' | 'inconclusive';
+export type LeakVerdict =
+  'readable' | 'protected' | 'leaked' | 'debug-td' | 'not-a-td' | 'inconclusive';
 
 /** One column of the side-by-side result. */
 export interface LeakTestVmResult {
@@ -43,7 +45,12 @@ export interface LeakTestVmResult {
   readonly kind: VmRecord['kind'];
   readonly backend: VmRecord['backend'];
   readonly accel: VmRecord['accel'];
+  /** Attributes of the running TD where the hypervisor shows them, else those in vm.json. */
   readonly tdAttributes?: TdAttributes | undefined;
+  /** Settings the hypervisor reports for the running VM; undefined when they could not be read. */
+  readonly live?: LiveMachine | undefined;
+  /** The policy in vm.json when the running TD has a different one. */
+  readonly recordedPolicyMismatch?: string | undefined;
   /** Verdict of `guest check` inside the VM when it was provisioned. */
   readonly guestSaysTd: boolean | undefined;
   readonly planted: number;
@@ -200,6 +207,8 @@ async function testVm(
   const layout = vmLayout(options.vmRoot, record.name);
   const backend = backendFor(record);
 
+  const live = await backend.liveMachine(record, layout).catch(() => undefined);
+
   step('planting fresh customer records over verified TLS');
   const connection = await connectVm(record, layout).catch((error: unknown) => {
     throw guestFailure(record, error);
@@ -253,7 +262,7 @@ async function testVm(
     throwIfAborted(options.signal);
     const confirmation = await confirmAddresses(record, layout, planted, scanned.hits, dumpDir);
     if (!options.keepDumps) await rm(file, { force: true });
-    return summarize(record, planted, scanned, confirmation, {
+    return summarize(record, live, planted, scanned, confirmation, {
       file: options.keepDumps ? file : undefined,
       bytes: dump.bytes,
       seconds: dump.seconds,
@@ -279,13 +288,21 @@ function label(value: PlantedValue) {
 
 function summarize(
   record: VmRecord,
+  live: LiveMachine | undefined,
   planted: readonly PlantedValue[],
   scanned: Awaited<ReturnType<DumpScanner>>,
   confirmation: { checked: number; confirmed: number },
   dump: LeakTestVmResult['dump'],
 ): LeakTestVmResult {
-  const policy = record.tdPolicy === undefined ? undefined : parseTdPolicy(record.tdPolicy);
+  const policyText = live?.tdPolicy ?? record.tdPolicy;
+  const policy = policyText === undefined ? undefined : parseTdPolicy(policyText);
   const tdAttributes = policy === undefined ? undefined : decodeTdAttributes(policy);
+  const mismatch =
+    live?.tdPolicy !== undefined &&
+    record.tdPolicy !== undefined &&
+    live.tdPolicy !== record.tdPolicy
+      ? record.tdPolicy
+      : undefined;
   const counts = scanned.hitCounts;
   const found = counts.slice(0, planted.length).filter((count) => count > 0).length;
   const controlsFound = counts.slice(planted.length).filter((count) => count > 0).length;
@@ -294,8 +311,10 @@ function summarize(
     name: record.name,
     kind: record.kind,
     backend: record.backend,
-    accel: record.accel,
+    accel: live?.accel ?? record.accel,
     tdAttributes,
+    live,
+    recordedPolicyMismatch: mismatch,
     guestSaysTd: record.guest?.isTd,
     planted: planted.length,
     found,
@@ -312,20 +331,23 @@ function summarize(
     addressesConfirmed: confirmation.confirmed,
     dump,
     scanSeconds: scanned.seconds,
-    verdict: leakVerdict(record.kind, tdAttributes, found, controlsFound),
+    verdict: leakVerdict(record.kind, tdAttributes, found, controlsFound, live),
   };
 }
 
 /**
- * Decides what a dump shows. A debug TD is readable by design whatever the scan found; a scan
- * that matched a control value cannot be trusted at all.
+ * Decides what a dump shows. A "TD" that the hypervisor runs without TDX or under software
+ * emulation is no TD at all, and a debug TD is readable by design, whatever the scan found. A
+ * scan that matched a control value cannot be trusted at all.
  */
 export function leakVerdict(
   kind: VmRecord['kind'],
   attributes: TdAttributes | undefined,
   found: number,
   controlsFound: number,
+  live?: LiveMachine,
 ): LeakVerdict {
+  if (kind === 'td' && live && (!live.tdx || live.accel === 'tcg')) return 'not-a-td';
   if (kind === 'td' && attributes?.debug) return 'debug-td';
   if (controlsFound > 0) return 'inconclusive';
   if (kind === 'td') return found === 0 ? 'protected' : 'leaked';
@@ -342,6 +364,21 @@ function notesFor(results: readonly LeakTestVmResult[]): string[] {
     if (result.kind === 'regular' && result.accel === 'tcg') {
       notes.push(
         `${result.name} ran under QEMU software emulation (TCG); its dump is a real host-side dump.`,
+      );
+    }
+    if (result.verdict === 'not-a-td') {
+      notes.push(
+        `${result.name} is recorded as a TD but runs ${result.live?.tdx ? 'under software emulation (TCG)' : 'without TDX'}: its memory is readable by the host.`,
+      );
+    }
+    if (result.kind === 'td' && result.live === undefined) {
+      notes.push(
+        `${result.name}: the running VM's TD settings could not be read; vm.json was used.`,
+      );
+    }
+    if (result.recordedPolicyMismatch !== undefined) {
+      notes.push(
+        `${result.name} runs with TD policy ${result.tdAttributes?.value}, not ${result.recordedPolicyMismatch} as vm.json records; the running policy is reported.`,
       );
     }
     if (result.verdict === 'debug-td') {

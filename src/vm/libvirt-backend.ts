@@ -7,6 +7,7 @@ import {
   type VmRunState,
 } from './backend.js';
 import { VmError } from './errors.js';
+import { parseDomainXml, type LiveMachine } from './live-machine.js';
 import type { VmLayout } from './layout.js';
 import type { VmRecord } from './registry.js';
 import { Virsh } from './virsh.js';
@@ -103,6 +104,11 @@ export class LibvirtBackend implements VmBackend {
     await (
       await this.virsh()
     ).qmp(record.domain, 'pmemsave', { val: Number(address), size, filename: file });
+  }
+
+  /** Reads the XML of the running domain, which can differ from the domain.xml written. */
+  async liveMachine(record: VmRecord): Promise<LiveMachine> {
+    return parseDomainXml(await (await this.virsh()).dumpXml(record.domain));
   }
 
   async vsockCid(record: VmRecord): Promise<number | undefined> {

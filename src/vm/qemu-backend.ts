@@ -10,6 +10,7 @@ import {
 } from './backend.js';
 import { VmError } from './errors.js';
 import type { VmLayout } from './layout.js';
+import { parseQemuCommandLine, type LiveMachine } from './live-machine.js';
 import { buildQemuArgs } from './qemu-args.js';
 import { QmpClient } from './qmp.js';
 import { deserializeSpec, type VmRecord } from './registry.js';
@@ -124,6 +125,16 @@ export class QemuBackend implements VmBackend {
 
   async vsockCid(record: VmRecord): Promise<number | undefined> {
     return record.spec.vsock ? record.spec.vsockCid : undefined;
+  }
+
+  /** Reads the command line of the running QEMU process, not the one recorded in vm.json. */
+  async liveMachine(record: VmRecord, layout: VmLayout): Promise<LiveMachine> {
+    const pid = await this.runningPid(record, layout);
+    const commandLine = pid === undefined ? undefined : await readProcessCommandLine(pid);
+    if (commandLine === undefined) {
+      throw new VmError('VM_NOT_RUNNING', `${record.name} has no running QEMU process`);
+    }
+    return parseQemuCommandLine(commandLine);
   }
 
   /** Returns the QEMU pid from the pid file, if that process runs and is this VM's QEMU. */

@@ -16,6 +16,7 @@ import { createVm, type CreateVmOptions } from '../../src/vm/create.js';
 import { dumpVm } from '../../src/vm/dump.js';
 import { vmLayout } from '../../src/vm/layout.js';
 import { listVms, removeVm } from '../../src/vm/lifecycle.js';
+import { QemuBackend } from '../../src/vm/qemu-backend.js';
 import { QmpClient } from '../../src/vm/qmp.js';
 import { writeVmRecord } from '../../src/vm/registry.js';
 import { findExecutable } from '../../src/mariadb/binaries.js';
@@ -51,6 +52,13 @@ describe.skipIf(!available)('VM commands on a scratch QEMU', () => {
   });
 
   const entriesOf = async (dir: string) => (await readdir(dir)).sort();
+
+  it('live machine reads the running QEMU', async () => {
+    // vm.json could claim anything; the process's command line shows TCG and no tdx-guest.
+    const recordedTd = { ...vm.record, kind: 'td', tdPolicy: '0x10000000' } as const;
+    const live = await new QemuBackend().liveMachine(recordedTd, vm.layout);
+    expect(live).toEqual({ accel: 'tcg', tdx: false, tdPolicy: undefined });
+  });
 
   it('dump --force rejects a device node', async () => {
     const error = await expectVmError(

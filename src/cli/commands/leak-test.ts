@@ -63,6 +63,7 @@ const VERDICT_TEXT: Record<LeakVerdict, string> = {
   protected: 'no planted value in the dump',
   leaked: 'LEAK: planted values in a TD dump',
   'debug-td': 'debug TD: memory readable by design',
+  'not-a-td': 'NOT A TD: runs without TDX or under TCG',
   inconclusive: 'nothing found: the control proves nothing',
 };
 
