@@ -18,6 +18,7 @@ import { vmLayout } from '../../src/vm/layout.js';
 import { listVms, removeVm } from '../../src/vm/lifecycle.js';
 import { QemuBackend } from '../../src/vm/qemu-backend.js';
 import { QmpClient } from '../../src/vm/qmp.js';
+import { waitForGuest } from '../../src/vm/ready.js';
 import { writeVmRecord } from '../../src/vm/registry.js';
 import { findExecutable } from '../../src/mariadb/binaries.js';
 import { runTool } from '../../src/vm/tools.js';
@@ -58,6 +59,21 @@ describe.skipIf(!available)('VM commands on a scratch QEMU', () => {
     const recordedTd = { ...vm.record, kind: 'td', tdPolicy: '0x10000000' } as const;
     const live = await new QemuBackend().liveMachine(recordedTd, vm.layout);
     expect(live).toEqual({ accel: 'tcg', tdx: false, tdPolicy: undefined });
+  });
+
+  it('wait hints at a silent console', async () => {
+    let hints = 0;
+    await writeFile(vm.layout.consoleLog, '');
+    await expectVmError(
+      waitForGuest(vm.record, vm.layout, new QemuBackend(), {
+        timeoutMs: 1500,
+        pollMs: 100,
+        silentConsoleMs: 300,
+        onSilentConsole: () => hints++,
+      }),
+      'GUEST_TIMEOUT',
+    );
+    expect(hints).toBe(1);
   });
 
   it('dump --force rejects a device node', async () => {
