@@ -1,4 +1,5 @@
 import type { VmLayout } from './layout.js';
+import type { LiveMachine } from './live-machine.js';
 import type { VmRecord } from './registry.js';
 
 /** A VM's run state, in the backend's words mapped to four cases. */
@@ -20,6 +21,15 @@ export interface DumpProgress {
   readonly total: number;
 }
 
+/** Options of {@link VmBackend.dump}. */
+export interface BackendDumpOptions {
+  readonly onProgress?: ((progress: DumpProgress) => void) | undefined;
+  /** Aborting ends the wait with INTERRUPTED once QEMU has stopped writing. */
+  readonly signal?: AbortSignal | undefined;
+  /** Called once when an abort has to wait for a dump that QEMU cannot cancel. */
+  readonly onWaitAfterAbort?: (() => void) | undefined;
+}
+
 /** Operations of the host on a VM, implemented over virsh and over QMP. */
 export interface VmBackend {
   /** Defines (libvirt) and starts the VM. */
@@ -37,7 +47,7 @@ export interface VmBackend {
     layout: VmLayout,
     file: string,
     format: DumpFormat,
-    onProgress?: (progress: DumpProgress) => void,
+    options?: BackendDumpOptions,
   ): Promise<void>;
   /** Saves `size` bytes of guest-physical memory from `address` to `file` (QMP pmemsave). */
   savePhysicalMemory(
@@ -47,6 +57,8 @@ export interface VmBackend {
     size: number,
     file: string,
   ): Promise<void>;
+  /** Accelerator and TDX settings of the running VM, read from the hypervisor. */
+  liveMachine(record: VmRecord, layout: VmLayout): Promise<LiveMachine>;
   /** The guest's vsock CID, when the VM has a vsock device. */
   vsockCid(record: VmRecord, layout: VmLayout): Promise<number | undefined>;
 }

@@ -1,14 +1,15 @@
-import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, chmod, constants, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DEFAULT_BANKING_SEED } from '../dataset/banking.js';
 import { generatePassword, nativePasswordHash } from '../mariadb/accounts.js';
-import { pathExists, writeNewFile } from '../util/fs.js';
+import { isErrno, pathExists, writeNewFile } from '../util/fs.js';
 import { backendFor } from './backends.js';
 import { buildGuestBundle } from './bundle.js';
 import { renderDomainXml } from './domain-xml.js';
 import { ConfigError } from '../errors.js';
 import { VmError } from './errors.js';
 import { createOverlay, requireQcow2 } from './image.js';
+import { isTdvfImage } from './firmware.js';
 import { domainName, validateVmName, vmLayout, type VmLayout } from './layout.js';
 import { GUEST_MARIADB_PORT, requireTdxHost } from './machine.js';
 import { buildRecord, buildSpec } from './create-spec.js';
@@ -62,6 +63,10 @@ export interface CreateVmOptions {
   /** Builds the definition and returns it without creating or starting anything. */
   readonly dryRun?: boolean | undefined;
   readonly onStep?: ((step: string) => void) | undefined;
+  /** Aborting stops the creation with INTERRUPTED and removes the VM and its directory. */
+  readonly signal?: AbortSignal | undefined;
+  /** Receives warnings that need the user's attention even when steps are not shown. */
+  readonly onWarning?: ((warning: string) => void) | undefined;
 }
 
 /** Record, layout and definition of the VM that {@link createVm} made. */
@@ -71,10 +76,13 @@ export interface CreateVmResult {
   /** The libvirt domain XML, or the QEMU command line of the `qemu` backend. */
   readonly definition: string;
   readonly dryRun: boolean;
+  /** Problems that did not stop the creation, such as firmware without TDVF metadata. */
+  readonly warnings: readonly string[];
 }
 
 export const DEFAULT_DATASET_ROWS = 1000;
 export const DEFAULT_READY_TIMEOUT_MS = 15 * 60 * 1000;
+const SILENT_CONSOLE_MS = 60_000;
 
 /**
  * Creates and starts a TD or a regular VM with MariaDB. It writes a qcow2 overlay on the base
@@ -92,41 +100,131 @@ export async function createVm(options: CreateVmOptions): Promise<CreateVmResult
 
   if (options.keyBroker) requireBrokerReachable(options);
   if (options.kind === 'td' && !dryRun) await requireTdxHost();
-  if (!dryRun) {
-    await requireTools(backendName);
-    await requireNewName(layout, backendName, options.connect, name);
-  }
-  const base = dryRun ? { path: resolve(options.image) } : await requireQcow2(options.image);
+  if (!dryRun) await requireTools(backendName);
+  // A dry run checks the same input; it skips only the TDX host check and every side effect.
+  await requireNewName(layout, dryRun ? undefined : backendName, options.connect, name);
+  const base = await requireQcow2(options.image);
+  await requireDirectBootFiles(options.directBoot);
 
   const spec = await buildSpec(options, layout, name, base.path, dialect, dryRun);
   const record = buildRecord(options, spec, name, backendName, dialect);
+  const warnings = await firmwareWarnings(spec.td?.firmware);
+  for (const warning of warnings) options.onWarning?.(warning);
   const definition =
     backendName === 'libvirt'
       ? renderDomainXml(spec, dialect)
       : JSON.stringify(
           buildQemuArgs(spec, { qmpSocket: layout.qmpSocket, pidFile: layout.pidFile }, dialect),
         );
-  if (dryRun) return { record, layout, definition, dryRun };
+  if (dryRun) return { record, layout, definition, dryRun, warnings };
 
-  await mkdir(layout.dir, { recursive: true, mode: 0o711 });
+  await createVmDirectory(layout, name, backendName);
+  // From here on this run owns the directory, so every failure before the start removes it.
   try {
     await prepareFiles(options, layout, record, base.path, step);
-    if (backendName === 'libvirt') await writeFile(layout.domainXml, definition);
+    if (backendName === 'libvirt') await writeFile(layout.domainXml, definition, { mode: 0o600 });
     await writeVmRecord(layout, record);
+    throwIfAborted(options.signal, name);
   } catch (error) {
     await rm(layout.dir, { recursive: true, force: true });
     throw error;
   }
 
   step(`starting ${record.domain} (${backendName}, ${spec.accel})`);
-  await backendFor(record).start(record, layout);
-  if (options.wait === false) return { record, layout, definition, dryRun };
+  try {
+    await backendFor(record).start(record, layout);
+    throwIfAborted(options.signal, name);
+    if (options.wait === false) return { record, layout, definition, dryRun, warnings };
 
-  const finished = await finishGuest(record, layout, {
-    timeoutMs: options.timeoutMs ?? DEFAULT_READY_TIMEOUT_MS,
-    onStage: (stage) => step(`guest: ${stage}`),
+    const finished = await finishGuest(record, layout, {
+      timeoutMs: options.timeoutMs ?? DEFAULT_READY_TIMEOUT_MS,
+      onStage: (stage) => step(`guest: ${stage}`),
+      signal: options.signal,
+      onSilentConsole: options.directBoot
+        ? undefined
+        : () =>
+            options.onWarning?.(
+              `${name} has written nothing to its console for ${SILENT_CONSOLE_MS / 1000} s: ` +
+                'the image may have no boot loader; boot its kernel with --kernel (and --initrd)',
+            ),
+    });
+    return { record: finished, layout, definition, dryRun, warnings };
+  } catch (error) {
+    // An interrupted run removes what it made. Other failures keep the VM for inspection, as
+    // their hints say.
+    if (error instanceof VmError && error.code === 'INTERRUPTED') {
+      await backendFor(record)
+        .destroy(record, layout)
+        .catch(() => undefined);
+      await rm(layout.dir, { recursive: true, force: true });
+      if (layout.qmpSocket.startsWith('/tmp/')) await rm(layout.qmpSocket, { force: true });
+    }
+    throw error;
+  }
+}
+
+/** Warns when a TD's firmware lacks the TDVF metadata that QEMU needs to launch a TD. */
+async function firmwareWarnings(firmware: string | undefined): Promise<string[]> {
+  if (firmware === undefined || (await isTdvfImage(firmware))) return [];
+  return [
+    `firmware ${firmware} has no TDVF metadata, so QEMU is unlikely to launch a TD with it; ` +
+      'pass the TDX-enabled OVMF with --firmware',
+  ];
+}
+
+function throwIfAborted(signal: AbortSignal | undefined, name: string) {
+  if (signal?.aborted) throw interruptedCreate(name);
+}
+
+function interruptedCreate(name: string): VmError {
+  return new VmError('INTERRUPTED', `the creation of ${name} was interrupted; the VM was removed`);
+}
+
+/**
+ * Creates the VM's directory with exclusive mkdir(2), so of two runs that create the same name
+ * only one succeeds and the other never removes its files. The directory is 0700 for the QEMU
+ * backend, where QEMU runs as this user.
+ */
+async function createVmDirectory(layout: VmLayout, name: string, backend: VmBackendName) {
+  await mkdir(layout.root, { recursive: true, mode: 0o711 });
+  // NOTE: a system libvirt may run QEMU as another user (libvirt-qemu, with dynamic_ownership),
+  // which needs search permission on this directory to open the disks that libvirt chowns to it.
+  // The directory is then 0711: others cannot list it, and every file in it is 0600.
+  const mode = backend === 'qemu' ? 0o700 : 0o711;
+  try {
+    await mkdir(layout.dir, { mode });
+  } catch (error) {
+    if (isErrno(error, 'EEXIST')) throw vmExists(layout, name);
+    throw error;
+  }
+  await chmod(layout.dir, mode);
+}
+
+function vmExists(layout: VmLayout, name: string): VmError {
+  return new VmError('VM_EXISTS', `a VM named ${name} exists (${layout.dir})`, {
+    hint: `choose another --name, or remove it first: mariadb-tdx vm rm ${name}`,
   });
-  return { record: finished, layout, definition, dryRun };
+}
+
+/** Checks that --kernel and --initrd name readable files before anything is created. */
+async function requireDirectBootFiles(directBoot: DirectBoot | undefined) {
+  const files = [
+    ['--kernel', directBoot?.kernel],
+    ['--initrd', directBoot?.initrd],
+  ] as const;
+  for (const [option, path] of files) {
+    if (path === undefined) continue;
+    await access(resolve(path), constants.R_OK).catch((error: unknown) => {
+      throw new ConfigError(
+        'INVALID_OPTION',
+        `${option} ${path} does not exist or is not readable`,
+        {
+          hint: `pass the path of the guest's ${option === '--kernel' ? 'kernel (vmlinuz)' : 'initrd'}`,
+          cause: error,
+        },
+      );
+    });
+  }
 }
 
 /** A key broker serves only TDs, which the guest must be able to reach over its network. */
@@ -158,17 +256,14 @@ async function requireTools(backend: VmBackendName) {
   if (backend === 'qemu') await locateTool('qemu-system-x86_64');
 }
 
+/** Rejects a name in use; with `backend` libvirt it also queries libvirt, which a dry run skips. */
 async function requireNewName(
   layout: VmLayout,
-  backend: VmBackendName,
+  backend: VmBackendName | undefined,
   connect: string | undefined,
   name: string,
 ) {
-  if (await pathExists(layout.dir)) {
-    throw new VmError('VM_EXISTS', `a VM named ${name} exists (${layout.dir})`, {
-      hint: `choose another --name, or remove it first: mariadb-tdx vm rm ${name}`,
-    });
-  }
+  if (await pathExists(layout.dir)) throw vmExists(layout, name);
   if (backend === 'libvirt') {
     const virsh = await Virsh.locate(connect);
     if ((await virsh.domainState(domainName(name))) !== undefined) {
@@ -199,6 +294,7 @@ async function prepareFiles(
     });
   }
 
+  throwIfAborted(options.signal, record.name);
   step('writing the cloud-init seed');
   const rows = options.datasetRows ?? DEFAULT_DATASET_ROWS;
   const files = renderSeedFiles({
@@ -220,6 +316,10 @@ async function prepareFiles(
 
   step(`creating the qcow2 overlay on ${baseImage}`);
   await createOverlay({ path: baseImage, format: 'qcow2', virtualSize: 0 }, layout.overlay);
-  await writeFile(layout.consoleLog, '');
-  await chmod(layout.consoleLog, 0o644);
+  // The overlay takes the guest's writes (the MariaDB key file among them), so only the owner
+  // reads it, the seed and the console. libvirt chowns them to its QEMU user where it needs to.
+  await chmod(layout.overlay, 0o600);
+  await chmod(layout.seedIso, 0o600);
+  await writeFile(layout.consoleLog, '', { mode: 0o600 });
+  await chmod(layout.consoleLog, 0o600);
 }

@@ -1,6 +1,7 @@
-import { stat, statfs, unlink } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
-import { pathExists } from '../util/fs.js';
+import { randomBytes } from 'node:crypto';
+import { link, lstat, rename, stat, statfs, unlink } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { isErrno } from '../util/fs.js';
 import { DUMP_FORMATS, type DumpFormat, type DumpProgress } from './backend.js';
 import { backendFor } from './backends.js';
 import { VmError } from './errors.js';
@@ -18,6 +19,13 @@ export interface DumpVmOptions {
   /** Checks free space before an ELF dump; default true. */
   readonly checkSpace?: boolean | undefined;
   readonly onProgress?: ((progress: DumpProgress) => void) | undefined;
+  /**
+   * Aborting stops the dump with INTERRUPTED once QEMU has finished writing, because QEMU has no
+   * command that cancels a dump; the partial file is removed.
+   */
+  readonly signal?: AbortSignal | undefined;
+  /** Called once when an abort has to wait for QEMU to finish the dump. */
+  readonly onWaitAfterAbort?: (() => void) | undefined;
 }
 
 /** Summary of the dump file that {@link dumpVm} wrote. */
@@ -61,17 +69,33 @@ export async function dumpVm(options: DumpVmOptions): Promise<DumpResult> {
       `${options.name} is ${state}; only a running VM has memory to dump`,
     );
   }
-  await prepareOutput(file, options.force === true);
+  const force = options.force === true;
+  await checkOutput(file, force);
   if (format !== 'elf') await requireFormat(await backend.dumpFormats(record, layout), format);
   if (format === 'elf' && options.checkSpace !== false) await requireSpace(file, record.memoryMiB);
 
+  // QEMU writes to a temporary name beside the output, so an existing file is replaced only by
+  // a complete dump, and a failed or interrupted one never leaves a partial file under the name.
+  const partial = join(
+    dirname(file),
+    `.${basename(file)}.${randomBytes(6).toString('hex')}.partial`,
+  );
   const started = Date.now();
   try {
-    await backend.dump(record, layout, file, format, options.onProgress);
+    await backend.dump(record, layout, partial, format, {
+      onProgress: options.onProgress,
+      signal: options.signal,
+      onWaitAfterAbort: options.onWaitAfterAbort,
+    });
   } catch (error) {
-    throw await dumpFailure(file, format, error);
+    throw await dumpFailure(file, partial, format, error);
   }
-  const bytes = (await stat(file)).size;
+  if (options.signal?.aborted) {
+    await unlink(partial).catch(() => undefined);
+    throw interrupted(file);
+  }
+  const bytes = (await stat(partial)).size;
+  await publishDump(partial, file, force);
   return {
     vm: record.name,
     kind: record.kind,
@@ -83,18 +107,85 @@ export async function dumpVm(options: DumpVmOptions): Promise<DumpResult> {
   };
 }
 
-async function prepareOutput(file: string, force: boolean) {
-  if (await pathExists(file)) {
-    if (!force) {
-      throw new VmError('DUMP_EXISTS', `${file} exists`, {
-        hint: 'choose another -o, or pass --force to replace it',
-      });
+/**
+ * Rejects an output path that is not a regular file even with --force: replacing a device node,
+ * a directory or a symbolic link with a dump is never what a user meant.
+ */
+async function checkOutput(file: string, force: boolean) {
+  const directory = dirname(file);
+  const parent = await lstat(directory).catch(() => undefined);
+  if (!parent?.isDirectory()) {
+    throw new VmError('DUMP_FAILED', `directory ${directory} does not exist`, {
+      hint: 'create it, or choose another -o',
+    });
+  }
+
+  let existing;
+  try {
+    existing = await lstat(file);
+  } catch (error) {
+    if (isErrno(error, 'ENOENT')) return;
+    throw error;
+  }
+  if (!existing.isFile()) {
+    throw new VmError(
+      'DUMP_EXISTS',
+      `${file} exists and is ${describeFileType(existing)}, not a regular file`,
+      {
+        hint: 'choose another -o; --force replaces only a regular file',
+      },
+    );
+  }
+  if (!force) {
+    throw new VmError('DUMP_EXISTS', `${file} exists`, {
+      hint: 'choose another -o, or pass --force to replace it',
+    });
+  }
+}
+
+function describeFileType(entry: Awaited<ReturnType<typeof lstat>>): string {
+  if (entry.isDirectory()) return 'a directory';
+  if (entry.isSymbolicLink()) return 'a symbolic link';
+  if (entry.isCharacterDevice() || entry.isBlockDevice()) return 'a device';
+  if (entry.isFIFO()) return 'a FIFO';
+  if (entry.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+/**
+ * Moves the complete dump to its name. Without --force, link(2) fails with EEXIST when a file
+ * appeared there meanwhile, so nothing is overwritten. With --force, the name is checked once
+ * more and rename(2) then replaces the regular file atomically.
+ */
+async function publishDump(partial: string, file: string, force: boolean) {
+  try {
+    if (force) {
+      await checkOutput(file, true);
+      await rename(partial, file);
+    } else {
+      await link(partial, file);
+      await unlink(partial);
     }
-    await unlink(file);
+  } catch (error) {
+    await unlink(partial).catch(() => undefined);
+    if (isErrno(error, 'EEXIST')) {
+      throw new VmError(
+        'DUMP_EXISTS',
+        `${file} appeared while the dump was written; the dump was removed`,
+        {
+          hint: 'choose another -o, or pass --force to replace it',
+        },
+      );
+    }
+    throw error;
   }
-  if (!(await pathExists(dirname(file)))) {
-    throw new VmError('DUMP_FAILED', `directory ${dirname(file)} does not exist`);
-  }
+}
+
+function interrupted(file: string): VmError {
+  return new VmError(
+    'INTERRUPTED',
+    `the dump to ${file} was interrupted; the partial file was removed`,
+  );
 }
 
 async function requireFormat(available: DumpFormat[], format: DumpFormat) {
@@ -126,12 +217,18 @@ async function requireSpace(file: string, memoryMiB: number) {
  * message does not always carry the errno ("failed to write page data" for kdump formats), so
  * a file system left with almost no free space also counts as out of space.
  */
-async function dumpFailure(file: string, format: DumpFormat, error: unknown): Promise<VmError> {
+async function dumpFailure(
+  file: string,
+  partial: string,
+  format: DumpFormat,
+  error: unknown,
+): Promise<VmError> {
   const free = await freeBytes(dirname(file));
-  const removed = await unlink(file).then(
+  const removed = await unlink(partial).then(
     () => true,
     () => false,
   );
+  if (error instanceof VmError && error.code === 'INTERRUPTED') return interrupted(file);
   const message = error instanceof Error ? error.message : String(error);
   const note = removed ? '; the partial file was removed' : '';
   if (NO_SPACE.test(message) || (free !== undefined && free < NEARLY_FULL_BYTES)) {

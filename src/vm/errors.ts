@@ -17,13 +17,15 @@ export type VmErrorCode =
   | 'GUEST_TIMEOUT'
   | 'GUEST_EXITED'
   | 'GUEST_PROVISION_FAILED'
+  | 'GUEST_UNREACHABLE'
   | 'QMP_FAILED'
   | 'VIRSH_FAILED'
   | 'DUMP_EXISTS'
   | 'DUMP_NO_SPACE'
   | 'DUMP_FAILED'
   | 'DUMP_FORMAT_UNSUPPORTED'
-  | 'NOT_ROOT';
+  | 'NOT_ROOT'
+  | 'INTERRUPTED';
 
 export class VmError extends MariadbTdxError {
   declare readonly code: VmErrorCode;

@@ -3,7 +3,7 @@ import { connect, type Connection } from '../mariadb/connection.js';
 import { backendFor } from './backends.js';
 import { VmError } from './errors.js';
 import type { VmLayout } from './layout.js';
-import { waitForGuest } from './ready.js';
+import { waitForGuest, type WaitForGuestOptions } from './ready.js';
 import { writeVmRecord, type VmRecord } from './registry.js';
 
 /**
@@ -14,10 +14,10 @@ import { writeVmRecord, type VmRecord } from './registry.js';
 export async function finishGuest(
   record: VmRecord,
   layout: VmLayout,
-  options: { timeoutMs: number; onStage?: (stage: string) => void },
+  options: WaitForGuestOptions,
 ): Promise<VmRecord> {
   const ready = await waitForGuest(record, layout, backendFor(record), options);
-  await writeFile(layout.guestCa, ready.caPem, { mode: 0o644 });
+  await writeFile(layout.guestCa, ready.caPem, { mode: 0o600 });
 
   const connection = await connectVm(record, layout);
   let version: string;

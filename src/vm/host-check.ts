@@ -1,4 +1,4 @@
-import { findTdvf, TDVF_CANDIDATES } from './firmware.js';
+import { findTdvf, isTdvfImage, TDVF_CANDIDATES } from './firmware.js';
 import {
   domainCapsSupportTdx,
   evaluateTdxKernelLog,
@@ -189,13 +189,18 @@ async function libvirtSupport(connect: string | undefined): Promise<HostCheckIte
 }
 
 async function tdvf(): Promise<HostCheckItem> {
+  const base = { id: 'tdvf', title: 'TDVF firmware', needed: 'a TDVF image, or --firmware' };
   const found = await findTdvf();
+  if (!found) {
+    return { ...base, status: 'fail', found: `none of ${TDVF_CANDIDATES.join(', ')}` };
+  }
+  if (await isTdvfImage(found)) {
+    return { ...base, status: 'pass', found: `${found} (TDVF metadata present)` };
+  }
   return {
-    id: 'tdvf',
-    title: 'TDVF firmware',
-    status: found ? 'pass' : 'fail',
-    found: found ? `${found} (TDX support not verified)` : `none of ${TDVF_CANDIDATES.join(', ')}`,
-    needed: 'a TDVF image, or --firmware',
+    ...base,
+    status: 'warn',
+    found: `${found} (no TDVF metadata: QEMU cannot launch a TD with it)`,
   };
 }
 

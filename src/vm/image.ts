@@ -53,11 +53,18 @@ export async function inspectImage(path: string): Promise<ImageInfo> {
 export async function requireQcow2(path: string): Promise<ImageInfo> {
   const info = await inspectImage(path);
   if (info.format !== 'qcow2') {
+    const stem = info.path.replace(/\.[^./]+$/, '');
+    const target = `${stem}.qcow2` === info.path ? `${stem}-converted.qcow2` : `${stem}.qcow2`;
     throw new VmError('IMAGE_NOT_QCOW2', `image ${info.path} is ${info.format}, not qcow2`, {
-      hint: `convert it: qemu-img convert -O qcow2 ${info.path} ${info.path.replace(/\.[^./]+$/, '')}.qcow2`,
+      hint: `convert it: qemu-img convert -O qcow2 ${shellQuote(info.path)} ${shellQuote(target)}`,
     });
   }
   return info;
+}
+
+/** Quotes a path for a POSIX shell when it contains anything beyond safe characters. */
+export function shellQuote(text: string): string {
+  return /^[A-Za-z0-9_./:=@%+-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
 /**

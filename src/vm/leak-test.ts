@@ -6,12 +6,14 @@ import { backendFor } from './backends.js';
 import type { DumpFormat } from './backend.js';
 import { dumpVm } from './dump.js';
 import { VmError } from './errors.js';
-import { connectVm } from './guest-link.js';
+import { connectVm, finishGuest } from './guest-link.js';
+import { ConfigError, MariadbTdxError } from '../errors.js';
 import { vmLayout } from './layout.js';
 import { readVmRecord, type VmRecord } from './registry.js';
 import { decodeTdAttributes, parseTdPolicy, type TdAttributes } from './td-policy.js';
 import type { DumpScanner } from './leak-scan.js';
 import { confirmAddresses } from './leak-confirm.js';
+import type { LiveMachine } from './live-machine.js';
 
 /** Options of {@link leakTest}. */
 export interface LeakTestOptions {
@@ -26,10 +28,16 @@ export interface LeakTestOptions {
   readonly format?: DumpFormat | undefined;
   readonly scanner: DumpScanner;
   readonly onStep?: ((step: string) => void) | undefined;
+  /**
+   * Aborting stops the run with INTERRUPTED after resuming every VM it paused and deleting its
+   * temporary dumps.
+   */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** Outcome for the planted values of one VM. */
-export type LeakVerdict = 'readable' | 'protected' | 'leaked' | 'debug-td' | 'inconclusive';
+export type LeakVerdict =
+  'readable' | 'protected' | 'leaked' | 'debug-td' | 'not-a-td' | 'inconclusive';
 
 /** One column of the side-by-side result. */
 export interface LeakTestVmResult {
@@ -37,7 +45,12 @@ export interface LeakTestVmResult {
   readonly kind: VmRecord['kind'];
   readonly backend: VmRecord['backend'];
   readonly accel: VmRecord['accel'];
+  /** Attributes of the running TD where the hypervisor shows them, else those in vm.json. */
   readonly tdAttributes?: TdAttributes | undefined;
+  /** Settings the hypervisor reports for the running VM; undefined when they could not be read. */
+  readonly live?: LiveMachine | undefined;
+  /** The policy in vm.json when the running TD has a different one. */
+  readonly recordedPolicyMismatch?: string | undefined;
   /** Verdict of `guest check` inside the VM when it was provisioned. */
   readonly guestSaysTd: boolean | undefined;
   readonly planted: number;
@@ -85,9 +98,17 @@ export async function leakTest(options: LeakTestOptions): Promise<LeakTestReport
       hint: 'pass --vms A,B',
     });
   }
+  const repeated = options.names.filter((name, index) => options.names.indexOf(name) !== index);
+  if (repeated.length > 0) {
+    throw new ConfigError('INVALID_OPTION', `--vms names ${repeated.join(', ')} more than once`, {
+      hint: 'list each VM once',
+    });
+  }
   const records = await Promise.all(
     options.names.map((name) => readVmRecord(options.vmRoot, name)),
   );
+  const ready: VmRecord[] = [];
+  for (const record of records) ready.push(await requireHealthyVm(record, options.vmRoot));
   const dumpDir = options.dumpDir
     ? resolve(options.dumpDir)
     : await mkdtemp(join(options.vmRoot, '.leak-test-'));
@@ -95,7 +116,10 @@ export async function leakTest(options: LeakTestOptions): Promise<LeakTestReport
 
   const results: LeakTestVmResult[] = [];
   try {
-    for (const record of records) results.push(await testVm(record, dumpDir, options));
+    for (const record of ready) {
+      throwIfAborted(options.signal);
+      results.push(await testVm(record, dumpDir, options));
+    }
   } finally {
     if (!options.dumpDir) await rm(dumpDir, { recursive: true, force: true });
   }
@@ -104,6 +128,74 @@ export async function leakTest(options: LeakTestOptions): Promise<LeakTestReport
     passed: results.every((r) => passes(r.verdict)),
     notes: notesFor(results),
   };
+}
+
+function throwIfAborted(signal: AbortSignal | undefined) {
+  if (signal?.aborted) {
+    throw new VmError('INTERRUPTED', 'leak-test was interrupted; every VM it paused was resumed');
+  }
+}
+
+/**
+ * Checks that a VM can take part before anything is planted: it runs (a paused VM would time
+ * out every connection), and it reported ready. A VM whose creation stopped waiting is picked up
+ * here when its console shows that it became ready since.
+ */
+async function requireHealthyVm(record: VmRecord, vmRoot: string): Promise<VmRecord> {
+  const layout = vmLayout(vmRoot, record.name);
+  const state = await backendFor(record).state(record, layout);
+  if (state === 'paused') {
+    throw new VmError('VM_NOT_RUNNING', `${record.name} is paused, so its MariaDB cannot respond`, {
+      hint: `resume it: ${resumeCommand(record, layout.qmpSocket)}`,
+    });
+  }
+  if (state !== 'running') {
+    throw new VmError('VM_NOT_RUNNING', `${record.name} is ${state}`, {
+      hint: `create it again: mariadb-tdx vm rm ${record.name}, then mariadb-tdx vm create`,
+    });
+  }
+  if (record.guest !== undefined) return record;
+
+  try {
+    return await finishGuest(record, layout, { timeoutMs: 0 });
+  } catch (error) {
+    if (!(error instanceof VmError && error.code === 'GUEST_TIMEOUT')) {
+      throw guestFailure(record, error);
+    }
+    throw new VmError('VM_STATE_INVALID', `${record.name} has not reported MariaDB ready yet`, {
+      hint: `wait for it: mariadb-tdx vm wait ${record.name} (console: ${layout.consoleLog})`,
+      cause: error,
+    });
+  }
+}
+
+function resumeCommand(record: VmRecord, qmpSocket: string): string {
+  if (record.backend === 'libvirt') {
+    return `virsh${record.connect ? ` --connect '${record.connect}'` : ''} resume ${record.domain}`;
+  }
+  return `echo '{"execute":"qmp_capabilities"} {"execute":"cont"}' | socat - UNIX-CONNECT:${qmpSocket}`;
+}
+
+/** Names the VM in a failure to reach its MariaDB and gives the command that starts it again. */
+function guestFailure(record: VmRecord, error: unknown): unknown {
+  if (
+    error instanceof VmError &&
+    (error.code === 'INTERRUPTED' || error.code === 'VM_STATE_INVALID')
+  ) {
+    return error;
+  }
+  const code = error instanceof MariadbTdxError ? ` (${error.code})` : '';
+  const message = error instanceof Error ? error.message : String(error);
+  return new VmError(
+    'GUEST_UNREACHABLE',
+    `${record.name}: MariaDB in the guest failed${code}: ${message}`,
+    {
+      hint:
+        `check that MariaDB runs in the guest: ssh -p ${record.ports.ssh} root@127.0.0.1 ` +
+        'systemctl status mariadb-tdx (start it with systemctl start mariadb-tdx)',
+      cause: error,
+    },
+  );
 }
 
 async function testVm(
@@ -115,8 +207,12 @@ async function testVm(
   const layout = vmLayout(options.vmRoot, record.name);
   const backend = backendFor(record);
 
+  const live = await backend.liveMachine(record, layout).catch(() => undefined);
+
   step('planting fresh customer records over verified TLS');
-  const connection = await connectVm(record, layout);
+  const connection = await connectVm(record, layout).catch((error: unknown) => {
+    throw guestFailure(record, error);
+  });
   let planted: PlantedValue[];
   let workload: RunningWorkload;
   try {
@@ -132,16 +228,19 @@ async function testVm(
       Number(row?.n ?? 0),
     );
     await flushToDisk(connection);
+  } catch (error) {
+    throw guestFailure(record, error);
   } finally {
-    await connection.end();
+    await connection.end().catch(() => undefined);
   }
 
   const file = join(
     dumpDir,
     `${record.name}.${options.format === undefined || options.format === 'elf' ? 'elf' : 'kdump'}`,
   );
-  await backend.pause(record, layout);
   try {
+    throwIfAborted(options.signal);
+    await backend.pause(record, layout);
     step('dumping guest memory from the host');
     const dump = await dumpVm({
       vmRoot: options.vmRoot,
@@ -149,21 +248,31 @@ async function testVm(
       output: file,
       format: options.format,
       force: true,
+      signal: options.signal,
+      onWaitAfterAbort: () =>
+        step('interrupted: waiting for QEMU to finish the dump, which it cannot cancel'),
     });
+    throwIfAborted(options.signal);
     step('scanning the dump');
     const controls = controlValues(CONTROL_CUSTOMERS).map((value) => ({
       value,
       label: 'control (never planted)',
     }));
     const scanned = await options.scanner(file, [...planted.map(label), ...controls]);
+    throwIfAborted(options.signal);
     const confirmation = await confirmAddresses(record, layout, planted, scanned.hits, dumpDir);
     if (!options.keepDumps) await rm(file, { force: true });
-    return summarize(record, planted, scanned, confirmation, {
+    return summarize(record, live, planted, scanned, confirmation, {
       file: options.keepDumps ? file : undefined,
       bytes: dump.bytes,
       seconds: dump.seconds,
       format: dump.format,
     });
+  } catch (error) {
+    // A dump kept on request is deleted when the run is interrupted, because it is incomplete
+    // evidence that nothing else reports.
+    if (error instanceof VmError && error.code === 'INTERRUPTED') await rm(file, { force: true });
+    throw error;
   } finally {
     await backend.resume(record, layout).catch(() => undefined);
     await workload.release();
@@ -179,13 +288,21 @@ function label(value: PlantedValue) {
 
 function summarize(
   record: VmRecord,
+  live: LiveMachine | undefined,
   planted: readonly PlantedValue[],
   scanned: Awaited<ReturnType<DumpScanner>>,
   confirmation: { checked: number; confirmed: number },
   dump: LeakTestVmResult['dump'],
 ): LeakTestVmResult {
-  const policy = record.tdPolicy === undefined ? undefined : parseTdPolicy(record.tdPolicy);
+  const policyText = live?.tdPolicy ?? record.tdPolicy;
+  const policy = policyText === undefined ? undefined : parseTdPolicy(policyText);
   const tdAttributes = policy === undefined ? undefined : decodeTdAttributes(policy);
+  const mismatch =
+    live?.tdPolicy !== undefined &&
+    record.tdPolicy !== undefined &&
+    live.tdPolicy !== record.tdPolicy
+      ? record.tdPolicy
+      : undefined;
   const counts = scanned.hitCounts;
   const found = counts.slice(0, planted.length).filter((count) => count > 0).length;
   const controlsFound = counts.slice(planted.length).filter((count) => count > 0).length;
@@ -194,8 +311,10 @@ function summarize(
     name: record.name,
     kind: record.kind,
     backend: record.backend,
-    accel: record.accel,
+    accel: live?.accel ?? record.accel,
     tdAttributes,
+    live,
+    recordedPolicyMismatch: mismatch,
     guestSaysTd: record.guest?.isTd,
     planted: planted.length,
     found,
@@ -212,20 +331,23 @@ function summarize(
     addressesConfirmed: confirmation.confirmed,
     dump,
     scanSeconds: scanned.seconds,
-    verdict: leakVerdict(record.kind, tdAttributes, found, controlsFound),
+    verdict: leakVerdict(record.kind, tdAttributes, found, controlsFound, live),
   };
 }
 
 /**
- * Decides what a dump shows. A debug TD is readable by design whatever the scan found; a scan
- * that matched a control value cannot be trusted at all.
+ * Decides what a dump shows. A "TD" that the hypervisor runs without TDX or under software
+ * emulation is no TD at all, and a debug TD is readable by design, whatever the scan found. A
+ * scan that matched a control value cannot be trusted at all.
  */
 export function leakVerdict(
   kind: VmRecord['kind'],
   attributes: TdAttributes | undefined,
   found: number,
   controlsFound: number,
+  live?: LiveMachine,
 ): LeakVerdict {
+  if (kind === 'td' && live && (!live.tdx || live.accel === 'tcg')) return 'not-a-td';
   if (kind === 'td' && attributes?.debug) return 'debug-td';
   if (controlsFound > 0) return 'inconclusive';
   if (kind === 'td') return found === 0 ? 'protected' : 'leaked';
@@ -242,6 +364,21 @@ function notesFor(results: readonly LeakTestVmResult[]): string[] {
     if (result.kind === 'regular' && result.accel === 'tcg') {
       notes.push(
         `${result.name} ran under QEMU software emulation (TCG); its dump is a real host-side dump.`,
+      );
+    }
+    if (result.verdict === 'not-a-td') {
+      notes.push(
+        `${result.name} is recorded as a TD but runs ${result.live?.tdx ? 'under software emulation (TCG)' : 'without TDX'}: its memory is readable by the host.`,
+      );
+    }
+    if (result.kind === 'td' && result.live === undefined) {
+      notes.push(
+        `${result.name}: the running VM's TD settings could not be read; vm.json was used.`,
+      );
+    }
+    if (result.recordedPolicyMismatch !== undefined) {
+      notes.push(
+        `${result.name} runs with TD policy ${result.tdAttributes?.value}, not ${result.recordedPolicyMismatch} as vm.json records; the running policy is reported.`,
       );
     }
     if (result.verdict === 'debug-td') {

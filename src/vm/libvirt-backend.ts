@@ -1,6 +1,13 @@
 import { XMLParser } from 'fast-xml-parser';
-import { DUMP_FORMATS, type DumpFormat, type VmBackend, type VmRunState } from './backend.js';
+import {
+  DUMP_FORMATS,
+  type BackendDumpOptions,
+  type DumpFormat,
+  type VmBackend,
+  type VmRunState,
+} from './backend.js';
 import { VmError } from './errors.js';
+import { parseDomainXml, type LiveMachine } from './live-machine.js';
 import type { VmLayout } from './layout.js';
 import type { VmRecord } from './registry.js';
 import { Virsh } from './virsh.js';
@@ -65,9 +72,26 @@ export class LibvirtBackend implements VmBackend {
   }
 
   // NOTE: no progress is reported for libvirt dumps; polling `virsh domjobinfo` would add it.
-  async dump(record: VmRecord, _layout: VmLayout, file: string, format: DumpFormat) {
+  /**
+   * Runs `virsh dump --memory-only` to the end even after an abort: QEMU has no command that
+   * cancels a dump, so the caller waits for virsh and then removes the file.
+   */
+  async dump(
+    record: VmRecord,
+    _layout: VmLayout,
+    file: string,
+    format: DumpFormat,
+    options: BackendDumpOptions = {},
+  ) {
+    if (options.signal?.aborted) throw new VmError('INTERRUPTED', 'the dump was interrupted');
+    const onAbort = () => options.onWaitAfterAbort?.();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
     const args = ['dump', '--memory-only', ...(format === 'elf' ? [] : ['--format', format])];
-    await (await this.virsh()).runChecked([...args, record.domain, file], DUMP_TIMEOUT_MS);
+    try {
+      await (await this.virsh()).runChecked([...args, record.domain, file], DUMP_TIMEOUT_MS);
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
+    }
   }
 
   async savePhysicalMemory(
@@ -80,6 +104,11 @@ export class LibvirtBackend implements VmBackend {
     await (
       await this.virsh()
     ).qmp(record.domain, 'pmemsave', { val: Number(address), size, filename: file });
+  }
+
+  /** Reads the XML of the running domain, which can differ from the domain.xml written. */
+  async liveMachine(record: VmRecord): Promise<LiveMachine> {
+    return parseDomainXml(await (await this.virsh()).dumpXml(record.domain));
   }
 
   async vsockCid(record: VmRecord): Promise<number | undefined> {

@@ -3,13 +3,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { isProcessRunning, readProcessCommandLine, waitForProcessExit } from '../util/process.js';
 import {
   DUMP_FORMATS,
+  type BackendDumpOptions,
   type DumpFormat,
-  type DumpProgress,
   type VmBackend,
   type VmRunState,
 } from './backend.js';
 import { VmError } from './errors.js';
 import type { VmLayout } from './layout.js';
+import { parseQemuCommandLine, type LiveMachine } from './live-machine.js';
 import { buildQemuArgs } from './qemu-args.js';
 import { QmpClient } from './qmp.js';
 import { deserializeSpec, type VmRecord } from './registry.js';
@@ -30,7 +31,9 @@ export class QemuBackend implements VmBackend {
       { qmpSocket: layout.qmpSocket, pidFile: layout.pidFile },
       record.dialect,
     );
-    await writeFile(layout.qemuArgs, `${JSON.stringify([qemu, ...args], null, 2)}\n`);
+    await writeFile(layout.qemuArgs, `${JSON.stringify([qemu, ...args], null, 2)}\n`, {
+      mode: 0o600,
+    });
     await rm(layout.qmpSocket, { force: true });
 
     // With -daemonize the first process exits once the VM runs, or with an error before that.
@@ -91,8 +94,9 @@ export class QemuBackend implements VmBackend {
     layout: VmLayout,
     file: string,
     format: DumpFormat,
-    onProgress?: (progress: DumpProgress) => void,
+    options: BackendDumpOptions = {},
   ) {
+    if (options.signal?.aborted) throw dumpInterrupted();
     const qmp = await QmpClient.connect(layout.qmpSocket);
     try {
       qmp.clearEvents();
@@ -103,7 +107,7 @@ export class QemuBackend implements VmBackend {
         detach: true,
         ...(format === 'elf' ? {} : { format }),
       });
-      await waitForDump(qmp, onProgress);
+      await waitForDump(qmp, options);
     } finally {
       qmp.close();
     }
@@ -121,6 +125,16 @@ export class QemuBackend implements VmBackend {
 
   async vsockCid(record: VmRecord): Promise<number | undefined> {
     return record.spec.vsock ? record.spec.vsockCid : undefined;
+  }
+
+  /** Reads the command line of the running QEMU process, not the one recorded in vm.json. */
+  async liveMachine(record: VmRecord, layout: VmLayout): Promise<LiveMachine> {
+    const pid = await this.runningPid(record, layout);
+    const commandLine = pid === undefined ? undefined : await readProcessCommandLine(pid);
+    if (commandLine === undefined) {
+      throw new VmError('VM_NOT_RUNNING', `${record.name} has no running QEMU process`);
+    }
+    return parseQemuCommandLine(commandLine);
   }
 
   /** Returns the QEMU pid from the pid file, if that process runs and is this VM's QEMU. */
@@ -148,12 +162,25 @@ export class QemuBackend implements VmBackend {
   }
 }
 
-async function waitForDump(qmp: QmpClient, onProgress?: (progress: DumpProgress) => void) {
+/**
+ * Polls `query-dump` until the detached dump ends. QMP has no command that cancels a running
+ * dump, so after an abort this keeps waiting until QEMU stops writing, and only then reports
+ * INTERRUPTED, leaving the caller a file that nothing writes to any more.
+ */
+async function waitForDump(qmp: QmpClient, options: BackendDumpOptions) {
+  let waitingAfterAbort = false;
   for (;;) {
     const status = await qmp.execute<{ status: string; completed: number; total: number }>(
       'query-dump',
     );
-    onProgress?.({ completed: status.completed, total: status.total });
+    options.onProgress?.({ completed: status.completed, total: status.total });
+    if (options.signal?.aborted && !waitingAfterAbort && status.status === 'active') {
+      waitingAfterAbort = true;
+      options.onWaitAfterAbort?.();
+    }
+    if (status.status === 'completed' || status.status === 'failed') {
+      if (options.signal?.aborted) throw dumpInterrupted();
+    }
     if (status.status === 'completed') return;
     if (status.status === 'failed') {
       const event = await qmp.waitForEvent('DUMP_COMPLETED', 5_000).catch(() => undefined);
@@ -163,4 +190,8 @@ async function waitForDump(qmp: QmpClient, onProgress?: (progress: DumpProgress)
     }
     await sleep(DUMP_POLL_MS);
   }
+}
+
+function dumpInterrupted(): VmError {
+  return new VmError('INTERRUPTED', 'the dump was interrupted');
 }

@@ -21,6 +21,11 @@ export interface WaitForGuestOptions {
   readonly pollMs?: number | undefined;
   /** Called once per provisioning stage the guest announces. */
   readonly onStage?: ((stage: string) => void) | undefined;
+  /** Aborting stops the wait with INTERRUPTED. */
+  readonly signal?: AbortSignal | undefined;
+  /** Called once when the console is still empty after `silentConsoleMs` (default 60 s). */
+  readonly onSilentConsole?: (() => void) | undefined;
+  readonly silentConsoleMs?: number | undefined;
 }
 
 const CONSOLE_TAIL_LINES = 15;
@@ -37,8 +42,10 @@ export async function waitForGuest(
   backend: VmBackend,
   options: WaitForGuestOptions,
 ): Promise<GuestReady> {
-  const deadline = Date.now() + options.timeoutMs;
+  const started = Date.now();
+  const deadline = started + options.timeoutMs;
   const seenStages = new Set<string>();
+  let silenceReported = false;
 
   for (let round = 0; ; round++) {
     const text = await readConsole(layout.consoleLog);
@@ -63,6 +70,14 @@ export async function waitForGuest(
     const ready = readyResult(announcements);
     if (ready) return ready;
 
+    const silentFor = Date.now() - started;
+    if (!silenceReported && text.length === 0 && silentFor >= (options.silentConsoleMs ?? 60_000)) {
+      silenceReported = true;
+      options.onSilentConsole?.();
+    }
+    if (options.signal?.aborted) {
+      throw new VmError('INTERRUPTED', `the wait for ${record.name} was interrupted`);
+    }
     if (round % STATE_CHECK_EVERY === 0) await checkStillRunning(record, layout, backend, text);
     if (Date.now() >= deadline) {
       throw new VmError(
@@ -73,7 +88,9 @@ export async function waitForGuest(
         },
       );
     }
-    await sleep(options.pollMs ?? 1000);
+    await sleep(options.pollMs ?? 1000, undefined, { signal: options.signal }).catch(
+      () => undefined,
+    );
   }
 }
 

@@ -1,4 +1,5 @@
-import { mkdir, readFile, readdir } from 'node:fs/promises';
+import { lstat, mkdir, readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { isErrno, writeFileAtomic } from '../util/fs.js';
 import { VmError } from './errors.js';
@@ -75,19 +76,34 @@ export async function readVmRecord(root: string, name: string): Promise<VmRecord
     throw error;
   }
 
-  const record = JSON.parse(text) as Partial<VmRecord>;
-  if (record.tool !== 'mariadb-tdx' || record.format !== 1 || record.name !== name) {
-    throw new ConfigError('STATE_DIR_INVALID', `${layout.record} is not a mariadb-tdx VM record`);
+  let record: Partial<VmRecord> | null;
+  try {
+    record = JSON.parse(text) as Partial<VmRecord> | null;
+  } catch (error) {
+    throw invalidRecord(layout.record, name, 'is not valid JSON', error);
+  }
+  if (record?.tool !== 'mariadb-tdx' || record.format !== 1 || record.name !== name) {
+    throw invalidRecord(layout.record, name, 'is not a mariadb-tdx VM record');
   }
   return record as VmRecord;
 }
 
-export async function writeVmRecord(layout: VmLayout, record: VmRecord) {
-  await mkdir(layout.dir, { recursive: true, mode: 0o711 });
-  await writeFileAtomic(layout.record, `${JSON.stringify(record, null, 2)}\n`, 0o644);
+function invalidRecord(path: string, name: string, problem: string, cause?: unknown) {
+  return new ConfigError('STATE_DIR_INVALID', `${path} ${problem}`, {
+    hint: `remove the VM with: mariadb-tdx vm rm ${name}`,
+    cause,
+  });
 }
 
-/** Lists the names of the VMs under `root` that have a record, sorted. */
+export async function writeVmRecord(layout: VmLayout, record: VmRecord) {
+  await mkdir(layout.dir, { recursive: true, mode: 0o700 });
+  await writeFileAtomic(layout.record, `${JSON.stringify(record, null, 2)}\n`, 0o600);
+}
+
+/**
+ * Lists the names of the VM directories under `root`, sorted: each subdirectory whose name is a
+ * valid VM name, with or without a readable vm.json.
+ */
 export async function listVmNames(root: string): Promise<string[]> {
   let entries: string[];
   try {
@@ -99,13 +115,14 @@ export async function listVmNames(root: string): Promise<string[]> {
 
   const names: string[] = [];
   for (const entry of entries.sort()) {
+    // Dot directories hold caches and leak-test dumps, never a VM.
     if (entry.startsWith('.')) continue;
     try {
-      await readFile(vmLayout(root, entry).record);
-      names.push(entry);
+      vmLayout(root, entry);
     } catch {
-      // A directory without vm.json is not a VM of ours (or a creation that did not finish).
+      continue;
     }
+    if ((await lstat(join(root, entry)).catch(() => undefined))?.isDirectory()) names.push(entry);
   }
   return names;
 }

@@ -5,6 +5,9 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { findExecutable } from '../../src/mariadb/binaries.js';
+import { vmLayout, type VmLayout } from '../../src/vm/layout.js';
+import { writeVmRecord, type SerializedSpec, type VmRecord } from '../../src/vm/registry.js';
+import { runTool } from '../../src/vm/tools.js';
 
 const QEMU = 'qemu-system-x86_64';
 
@@ -94,4 +97,64 @@ export async function dumpGuestMemory(
     if (qemu.exitCode === null) qemu.kill();
   }
   return outputs;
+}
+
+/** A VM record and directory around a small QEMU process that the QEMU backend can drive. */
+export interface ScratchVm {
+  readonly record: VmRecord;
+  readonly layout: VmLayout;
+}
+
+/** Builds the vm.json of a QEMU-backend VM named `name` without starting anything. */
+export function scratchRecord(
+  name: string,
+  options: { memoryMiB?: number; kind?: 'td' | 'regular' } = {},
+): VmRecord {
+  const memoryMiB = options.memoryMiB ?? 64;
+  const processName = `mariadb-tdx-${name}`;
+  return {
+    tool: 'mariadb-tdx',
+    format: 1,
+    name,
+    kind: options.kind ?? 'regular',
+    backend: 'qemu',
+    dialect: 'upstream',
+    domain: processName,
+    accel: 'tcg',
+    memoryMiB,
+    cpus: 1,
+    baseImage: '/nonexistent.qcow2',
+    ports: { ssh: 1, mariadb: 2 },
+    ...(options.kind === 'td' ? { tdPolicy: '0x10000000' } : {}),
+    adminUser: 'mariadb_tdx_admin',
+    createdAt: new Date().toISOString(),
+    spec: { name: processName } as unknown as SerializedSpec,
+  } satisfies VmRecord;
+}
+
+/**
+ * Writes a VM directory with vm.json for the `qemu` backend and starts a daemonized QEMU for it
+ * under TCG with no disk and no firmware run (`-S`), so dumps, pause and resume work at once.
+ * `vm rm` (removeVm) stops it. `extraArgs` are appended to QEMU's command line.
+ */
+export async function startScratchVm(
+  vmRoot: string,
+  name: string,
+  options: { memoryMiB?: number; extraArgs?: readonly string[]; kind?: 'td' | 'regular' } = {},
+): Promise<ScratchVm> {
+  const layout = vmLayout(vmRoot, name);
+  const record = scratchRecord(name, options);
+  const processName = record.spec.name;
+  const memoryMiB = record.memoryMiB;
+  await writeVmRecord(layout, record);
+  const result = await runTool(QEMU, [
+    ...['-name', `${processName},process=${processName}`],
+    ...['-machine', 'q35,accel=tcg', '-m', String(memoryMiB)],
+    ...['-display', 'none', '-nodefaults', '-S'],
+    ...['-qmp', `unix:${layout.qmpSocket},server=on,wait=off`],
+    ...['-pidfile', layout.pidFile, '-daemonize'],
+    ...(options.extraArgs ?? []),
+  ]);
+  if (result.code !== 0) throw new Error(`QEMU did not start: ${result.stderr}`);
+  return { record, layout };
 }

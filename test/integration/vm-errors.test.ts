@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import { requireQcow2 } from '../../src/vm/image.js';
 import { dumpVm } from '../../src/vm/dump.js';
 import { removeVm } from '../../src/vm/lifecycle.js';
 import { locateTool, runTool } from '../../src/vm/tools.js';
+import { runCli } from '../helpers/cli.js';
 import { expectVmError } from '../helpers/vm.js';
 
 const qemuImg = await findExecutable('qemu-img');
@@ -37,6 +38,48 @@ describe.skipIf(!qemuImg)('VM commands on bad input', () => {
   it('rejects an image that is not qcow2 and says how to convert it', async () => {
     const error = await expectVmError(requireQcow2(raw), 'IMAGE_NOT_QCOW2');
     expect(error.hint).toMatch(/qemu-img convert -O qcow2/);
+  });
+
+  it('conversion hint never overwrites its input', async () => {
+    const misnamed = join(dir, "raw disk's.qcow2");
+    await writeFile(misnamed, Buffer.alloc(1024 * 1024));
+    const error = await expectVmError(requireQcow2(misnamed), 'IMAGE_NOT_QCOW2');
+    const converted = join(dir, "raw disk's-converted.qcow2");
+    const quote = (path: string) => `'${path.replace(/'/g, `'\\''`)}'`;
+    expect(error.hint).toBe(
+      `convert it: qemu-img convert -O qcow2 ${quote(misnamed)} ${quote(converted)}`,
+    );
+    await rm(misnamed);
+  });
+
+  it('dry run checks its input', async () => {
+    const vmRoot = join(dir, 'dry-checks');
+    await mkdir(join(vmRoot, 'taken'), { recursive: true });
+    const base = { kind: 'regular', vmRoot, backend: 'libvirt', dryRun: true } as const;
+    await expectVmError(
+      createVm({ ...base, image: join(dir, 'missing.qcow2') }),
+      'IMAGE_NOT_FOUND',
+    );
+    await expectVmError(createVm({ ...base, image: raw }), 'IMAGE_NOT_QCOW2');
+    await expectVmError(createVm({ ...base, image: dir }), 'IMAGE_NOT_QCOW2');
+    await expectVmError(createVm({ ...base, image: qcow2, name: 'taken' }), 'VM_EXISTS');
+    await expect(
+      createVm({
+        ...base,
+        image: qcow2,
+        directBoot: { kernel: join(dir, 'no-vmlinuz'), cmdline: 'console=ttyS0' },
+      }),
+    ).rejects.toMatchObject({ code: 'INVALID_OPTION', message: expect.stringMatching(/--kernel/) });
+    expect(await readdir(vmRoot)).toEqual(['taken']);
+  });
+
+  it('dry run checks --ssh-key', async () => {
+    const result = await runCli([
+      ...['vm', 'create', '--regular', '--image', qcow2, '--dry-run'],
+      ...['--vm-dir', join(dir, 'dry-ssh'), '--ssh-key', join(dir, 'missing.pub')],
+    ]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/missing\.pub/);
   });
 
   it('rejects an image that does not exist', async () => {
@@ -102,6 +145,22 @@ describe.skipIf(!qemuImg)('VM commands on bad input', () => {
     expect(result.definition).toContain('<launchSecurity type="tdx">');
     expect(result.record.tdPolicy).toBe('0x10000000');
     await expect(readdir(vmRoot)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('dry run warns about firmware without TDVF', async () => {
+    const warnings: string[] = [];
+    const result = await createVm({
+      kind: 'td',
+      image: qcow2,
+      vmRoot: join(dir, 'dry-firmware'),
+      backend: 'libvirt',
+      firmware: raw,
+      dryRun: true,
+      onWarning: (warning) => warnings.push(warning),
+    });
+    expect(result.warnings).toHaveLength(1);
+    expect(result.warnings[0]).toMatch(/has no TDVF metadata/);
+    expect(warnings).toEqual(result.warnings);
   });
 
   it('reports an unknown VM by name', async () => {

@@ -8,7 +8,7 @@ import { dumpVm } from '../../src/vm/dump.js';
 import { VmError } from '../../src/vm/errors.js';
 import { vmLayout } from '../../src/vm/layout.js';
 import { LibvirtBackend } from '../../src/vm/libvirt-backend.js';
-import { listVms, removeVm } from '../../src/vm/lifecycle.js';
+import { listVms, removeVm, type VmListEntry } from '../../src/vm/lifecycle.js';
 import type { VmRecord } from '../../src/vm/registry.js';
 import { Virsh } from '../../src/vm/virsh.js';
 import { ensureGuestImage } from '../helpers/guest-image.js';
@@ -70,7 +70,7 @@ describe.skipIf(!available)('regular VM through libvirt', () => {
   it('defines the domain and reports it running', async () => {
     const virsh = await Virsh.locate(libvirtd.uri);
     expect(await virsh.domainState('mariadb-tdx-lv')).toBe('running');
-    const [entry] = await listVms(vmRoot);
+    const [entry] = (await listVms(vmRoot)) as VmListEntry[];
     expect(entry?.state).toBe('running');
     expect(entry?.backend).toBe('libvirt');
   });

@@ -9,8 +9,8 @@ import { createVm } from '../../src/vm/create.js';
 import { dumpVm } from '../../src/vm/dump.js';
 import { connectVm } from '../../src/vm/guest-link.js';
 import { vmLayout } from '../../src/vm/layout.js';
-import { listVms, removeVm } from '../../src/vm/lifecycle.js';
-import type { VmRecord } from '../../src/vm/registry.js';
+import { listVms, removeVm, waitForVm, type VmListEntry } from '../../src/vm/lifecycle.js';
+import { readVmRecord, writeVmRecord, type VmRecord } from '../../src/vm/registry.js';
 import { QemuBackend } from '../../src/vm/qemu-backend.js';
 import { runTool } from '../../src/vm/tools.js';
 import { leakTest } from '../../src/vm/leak-test.js';
@@ -73,10 +73,15 @@ describe.skipIf(!available)('regular VM under QEMU software emulation', () => {
       datasetRows: 200,
       directBoot: { kernel: image.kernel, initrd: image.initrd, cmdline: image.cmdline },
       sshAuthorizedKeys: [(await readFile(`${sshKey}.pub`, 'utf8')).trim()],
-      timeoutMs: 30 * MINUTE,
+      wait: false,
       onStep: (step) => log(`${secondsSince(started)} s: ${step}`),
     });
-    record = created.record;
+    expect(created.record.guest).toBeUndefined();
+    // vm wait picks up a VM whose create returned before the guest was ready.
+    record = await waitForVm(vmRoot, created.record.name, {
+      timeoutMs: 30 * MINUTE,
+      onStage: (stage) => log(`${secondsSince(started)} s: guest: ${stage}`),
+    });
     timings.bootToReadySeconds = secondsSince(started);
   }, 60 * MINUTE);
 
@@ -137,7 +142,7 @@ describe.skipIf(!available)('regular VM under QEMU software emulation', () => {
   );
 
   it('lists the VM as running with its forwarded ports', async () => {
-    const [entry] = await listVms(vmRoot);
+    const [entry] = (await listVms(vmRoot)) as VmListEntry[];
     expect(entry?.name).toBe('regular-e2e');
     expect(entry?.state).toBe('running');
     expect(entry?.sshPort).toBe(record.ports.ssh);
@@ -203,8 +208,33 @@ describe.skipIf(!available)('regular VM under QEMU software emulation', () => {
   );
 
   it(
+    'interrupted leak-test resumes the VM',
+    async () => {
+      const controller = new AbortController();
+      await expectVmError(
+        leakTest({
+          vmRoot,
+          names: [record.name],
+          customers: 1,
+          scanner: scanDump,
+          signal: controller.signal,
+          onStep: (step) => {
+            if (step.includes('dumping')) controller.abort();
+          },
+        }),
+        'INTERRUPTED',
+      );
+      expect(await new QemuBackend().state(record, vmLayout(vmRoot, record.name))).toBe('running');
+      expect((await readdir(vmRoot)).filter((name) => name.startsWith('.leak-test-'))).toEqual([]);
+    },
+    10 * MINUTE,
+  );
+
+  it(
     'runs leak-test from the command line with exit status 0',
     async () => {
+      // As after a create that stopped waiting: leak-test picks the guest up from its console.
+      await writeVmRecord(vmLayout(vmRoot, record.name), { ...record, guest: undefined });
       const result = await runCli(
         ['leak-test', '--vms', record.name, '--customers', '1', '--json'],
         {
@@ -216,6 +246,7 @@ describe.skipIf(!available)('regular VM under QEMU software emulation', () => {
       expect(report.passed).toBe(true);
       expect(report.vms[0]?.verdict).toBe('readable');
       expect(result.stdout).not.toContain('@example.net');
+      expect((await readVmRecord(vmRoot, record.name)).guest?.isTd).toBe(false);
     },
     10 * MINUTE,
   );

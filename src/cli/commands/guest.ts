@@ -42,7 +42,11 @@ function printGuestReport(report: GuestCheckReport) {
     ),
   );
   if (!report.isTd) {
-    println(style.fail("This is not a TD: the host can read this VM's memory."));
+    println(
+      style.fail(
+        'This is not a TD: its memory is not encrypted against the host, so whoever controls the hypervisor (if this is a VM) or the machine can read it.',
+      ),
+    );
   } else if (!report.quoteInterface) {
     println(style.warn('This is a TD, but quotes cannot be requested through configfs-tsm.'));
   } else {

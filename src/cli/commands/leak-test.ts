@@ -4,6 +4,7 @@ import { renderTable } from '../../report/table.js';
 import { createStyle, type Style } from '../../report/style.js';
 import { parseInteger } from '../options.js';
 import { createStepReporter, printJson, println } from '../output.js';
+import { withInterrupt } from '../progress.js';
 import { resolveVmRoot, VM_DIR_HELP } from '../vm-options.js';
 
 export function leakTestCommand() {
@@ -34,19 +35,23 @@ export function leakTestCommand() {
         import('../../vm/leak-test.js'),
         import('../../vm/leak-scan.js'),
       ]);
-      const report = await leakTest({
-        vmRoot: await resolveVmRoot(options.vmDir),
-        names: options.vms
-          .split(',')
-          .map((name) => name.trim())
-          .filter(Boolean),
-        customers: options.customers,
-        format: options.format,
-        dumpDir: options.dumpDir,
-        keepDumps: options.dumpDir !== undefined,
-        scanner: scanDump,
-        onStep: createStepReporter(options.quiet === true || options.json === true),
-      });
+      const vmRoot = await resolveVmRoot(options.vmDir);
+      const report = await withInterrupt((signal) =>
+        leakTest({
+          vmRoot,
+          names: options.vms
+            .split(',')
+            .map((name) => name.trim())
+            .filter(Boolean),
+          customers: options.customers,
+          format: options.format,
+          dumpDir: options.dumpDir,
+          keepDumps: options.dumpDir !== undefined,
+          scanner: scanDump,
+          onStep: createStepReporter(options.quiet === true || options.json === true),
+          signal,
+        }),
+      );
       if (options.json) printJson(report);
       else printReport(report);
       process.exitCode = report.passed ? 0 : 1;
@@ -58,6 +63,7 @@ const VERDICT_TEXT: Record<LeakVerdict, string> = {
   protected: 'no planted value in the dump',
   leaked: 'LEAK: planted values in a TD dump',
   'debug-td': 'debug TD: memory readable by design',
+  'not-a-td': 'NOT A TD: runs without TDX or under TCG',
   inconclusive: 'nothing found: the control proves nothing',
 };
 

@@ -9,6 +9,7 @@ import { renderPairs } from '../../report/table.js';
 import { createStyle } from '../../report/style.js';
 import { parseInteger } from '../options.js';
 import { createStepReporter, printJson, println } from '../output.js';
+import { withInterrupt } from '../progress.js';
 import { resolveVmRoot, VM_DIR_HELP } from '../vm-options.js';
 
 export function vmCreateCommand() {
@@ -102,33 +103,42 @@ export function vmCreateCommand() {
         throw new ConfigError('INVALID_OPTION', '--initrd needs --kernel');
       }
 
-      const result = await createVm({
-        kind: options.tdx ? 'td' : 'regular',
-        image: options.image,
-        vmRoot: await resolveVmRoot(options.vmDir),
-        name: options.name,
-        memoryMiB: options.memory,
-        cpus: options.cpus,
-        backend: options.qemu ? 'qemu' : 'libvirt',
-        connect: options.connect,
-        dialect: options.dialect,
-        accel: options.accel,
-        firmware: options.firmware,
-        qgs: options.qgs,
-        directBoot: options.kernel
-          ? { kernel: options.kernel, initrd: options.initrd, cmdline: options.cmdline }
-          : undefined,
-        sshAuthorizedKeys: options.dryRun ? [] : await readSshKeys(options.sshKey),
-        datasetRows: options.rows,
-        egress: options.egress,
-        keyBroker: await readKeyBroker(options),
-        vsock: options.vsock,
-        bundle: options.bundle,
-        wait: options.wait,
-        timeoutMs: options.timeout * 1000,
-        dryRun: options.dryRun,
-        onStep: createStepReporter(options.quiet === true || options.json === true),
-      });
+      const vmRoot = await resolveVmRoot(options.vmDir);
+      const sshAuthorizedKeys = await readSshKeys(options.sshKey);
+      const keyBroker = await readKeyBroker(options);
+      const result = await withInterrupt((signal) =>
+        createVm({
+          kind: options.tdx ? 'td' : 'regular',
+          image: options.image,
+          vmRoot,
+          name: options.name,
+          memoryMiB: options.memory,
+          cpus: options.cpus,
+          backend: options.qemu ? 'qemu' : 'libvirt',
+          connect: options.connect,
+          dialect: options.dialect,
+          accel: options.accel,
+          firmware: options.firmware,
+          qgs: options.qgs,
+          directBoot: options.kernel
+            ? { kernel: options.kernel, initrd: options.initrd, cmdline: options.cmdline }
+            : undefined,
+          sshAuthorizedKeys,
+          datasetRows: options.rows,
+          egress: options.egress,
+          keyBroker,
+          vsock: options.vsock,
+          bundle: options.bundle,
+          wait: options.wait,
+          timeoutMs: options.timeout * 1000,
+          dryRun: options.dryRun,
+          onStep: createStepReporter(options.quiet === true || options.json === true),
+          onWarning: (warning) => {
+            if (!options.json) process.stderr.write(`warning: ${warning}\n`);
+          },
+          signal,
+        }),
+      );
       if (options.json) printJson(result);
       else printCreated(result);
     });

@@ -2,6 +2,7 @@ import { Command, Option } from '@commander-js/extra-typings';
 import { SingleBar, Presets } from 'cli-progress';
 import type { DumpProgress } from '../../vm/backend.js';
 import { printJson, println } from '../output.js';
+import { withInterrupt } from '../progress.js';
 import { resolveVmRoot, VM_DIR_HELP } from '../vm-options.js';
 
 export function vmDumpCommand() {
@@ -17,21 +18,31 @@ export function vmDumpCommand() {
         .choices(['elf', 'kdump-zlib', 'kdump-lzo', 'kdump-snappy'] as const)
         .default('elf' as const),
     )
-    .option('--force', 'replace an existing output file')
+    .option('--force', 'replace an existing regular file (never a device, directory or link)')
     .option('--vm-dir <path>', VM_DIR_HELP)
     .option('--json', 'print the result as JSON')
     .action(async (name, options) => {
       const { dumpVm } = await import('../../vm/dump.js');
       const progress = createDumpProgress(options.json === true);
       try {
-        const result = await dumpVm({
-          vmRoot: await resolveVmRoot(options.vmDir),
-          name,
-          output: options.output,
-          format: options.format,
-          force: options.force,
-          onProgress: progress.update,
-        });
+        const vmRoot = await resolveVmRoot(options.vmDir);
+        const result = await withInterrupt((signal) =>
+          dumpVm({
+            vmRoot,
+            name,
+            output: options.output,
+            format: options.format,
+            force: options.force,
+            onProgress: progress.update,
+            signal,
+            onWaitAfterAbort: () => {
+              progress.stop();
+              process.stderr.write(
+                'interrupted: QEMU cannot cancel a dump, so this waits for it to finish and then deletes the file\n',
+              );
+            },
+          }),
+        );
         progress.stop();
         if (options.json) printJson(result);
         else {

@@ -1,5 +1,5 @@
 import { Command } from '@commander-js/extra-typings';
-import type { VmListEntry } from '../../vm/lifecycle.js';
+import type { InvalidVmEntry, VmListEntry } from '../../vm/lifecycle.js';
 import { renderTable } from '../../report/table.js';
 import { printJson, println } from '../output.js';
 import { resolveVmRoot, VM_DIR_HELP } from '../vm-options.js';
@@ -17,7 +17,7 @@ export function vmListCommand() {
     });
 }
 
-function printList(entries: VmListEntry[]) {
+function printList(entries: (VmListEntry | InvalidVmEntry)[]) {
   if (entries.length === 0) {
     println('no VMs (create one with: mariadb-tdx vm create --regular|--tdx --image BASE.qcow2)');
     return;
@@ -25,18 +25,25 @@ function printList(entries: VmListEntry[]) {
   println(
     renderTable(
       ['name', 'kind', 'state', 'ssh', 'MariaDB', 'vsock CID', 'backend', 'TD policy'],
-      entries.map((entry) => [
-        entry.name,
-        entry.kind === 'td' ? 'TD' : 'regular',
-        entry.error
-          ? `unknown: ${entry.error}`
-          : entry.state + (entry.guestReady ? '' : ' (not ready)'),
-        `127.0.0.1:${entry.sshPort}`,
-        `127.0.0.1:${entry.mariadbPort}`,
-        entry.vsockCid === undefined ? '-' : String(entry.vsockCid),
-        `${entry.backend} (${entry.accel})`,
-        entry.tdPolicy ?? '-',
-      ]),
+      entries.map((entry) =>
+        entry.state === 'invalid'
+          ? [entry.name, '-', `invalid: ${entry.error}; ${entry.hint}`, '-', '-', '-', '-', '-']
+          : [
+              entry.name,
+              entry.kind === 'td' ? 'TD' : 'regular',
+              entry.error
+                ? `unknown: ${entry.error}`
+                : entry.state +
+                  (entry.guestReady
+                    ? ''
+                    : ` (not ready; check with: mariadb-tdx vm wait ${entry.name})`),
+              `127.0.0.1:${entry.sshPort}`,
+              `127.0.0.1:${entry.mariadbPort}`,
+              entry.vsockCid === undefined ? '-' : String(entry.vsockCid),
+              `${entry.backend} (${entry.accel})`,
+              entry.tdPolicy ?? '-',
+            ],
+      ),
     ),
   );
 }

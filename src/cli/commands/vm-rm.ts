@@ -13,10 +13,14 @@ export function vmRmCommand() {
     .action(async (name, options) => {
       const { removeVm } = await import('../../vm/lifecycle.js');
       const result = await removeVm(await resolveVmRoot(options.vmDir), name);
-      if (options.json) printJson(result);
-      else
-        println(
-          `removed ${result.name}: ${result.domain} stopped and undefined, ${result.removedDir} deleted`,
-        );
+      if (options.json) {
+        printJson(result);
+        return;
+      }
+      // libvirt undefines a domain, while a QEMU process simply ends.
+      const stopped =
+        result.backend === 'libvirt' ? 'stopped and undefined' : 'stopped and removed';
+      println(`removed ${result.name}: ${result.domain} ${stopped}, ${result.removedDir} deleted`);
+      for (const warning of result.warnings) process.stderr.write(`warning: ${warning}\n`);
     });
 }

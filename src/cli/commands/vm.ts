@@ -3,6 +3,7 @@ import { vmCreateCommand } from './vm-create.js';
 import { vmDumpCommand } from './vm-dump.js';
 import { vmListCommand } from './vm-list.js';
 import { vmRmCommand } from './vm-rm.js';
+import { vmWaitCommand } from './vm-wait.js';
 
 export function vmCommand() {
   return new Command('vm')
@@ -10,5 +11,6 @@ export function vmCommand() {
     .addCommand(vmCreateCommand())
     .addCommand(vmListCommand())
     .addCommand(vmDumpCommand())
+    .addCommand(vmWaitCommand())
     .addCommand(vmRmCommand());
 }
