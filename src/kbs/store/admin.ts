@@ -2,14 +2,16 @@ import { readFile } from 'node:fs/promises';
 import { computeKeyCheckValue, parseKeyFile } from '../../mariadb/keys.js';
 import { BrokerError } from '../errors.js';
 import { brokerLayout, readBrokerConfig } from '../broker/config.js';
-import { KeyStore, type KeySetInfo, type KeyVersionInfo } from './key-store.js';
-import { loadSealingKey } from './sealing.js';
+import type { KeyStore, KeySetInfo, KeyVersionInfo } from './key-store.js';
+import { openCheckedKeyStore } from './master-check.js';
 
-/** Opens the key store of a broker directory. */
+/**
+ * Opens the key store of a broker directory; fails with MASTER_KEY_MISMATCH when master.key did
+ * not seal it.
+ */
 export async function openKeyStore(dir: string): Promise<KeyStore> {
   const layout = brokerLayout(dir);
-  await readBrokerConfig(layout);
-  return new KeyStore(layout.keysDir, await loadSealingKey(layout.masterKey));
+  return openCheckedKeyStore(layout, await readBrokerConfig(layout));
 }
 
 /** Lists key sets, ids, versions and check values; never key bytes. */
