@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,8 +52,9 @@ describe('kbs, agent and simulate commands', () => {
     expect(again.stderr).toContain('BROKER_DIR_EXISTS');
   });
 
-  it('reports an unreachable broker as one JSON line', async () => {
-    const result = await runCli([
+  // A keyfile agent against a port where no broker listens.
+  const unreachableAgent = (ramDir: string) =>
+    runCli([
       'agent',
       '--kbs',
       'https://127.0.0.1:9',
@@ -65,12 +67,26 @@ describe('kbs, agent and simulate commands', () => {
       '--mode',
       'keyfile',
       '--ram-dir',
-      join('/dev/shm', `cli-kbs-${process.pid}`),
+      ramDir,
       '--json',
     ]);
-    await rm(join('/dev/shm', `cli-kbs-${process.pid}`), { recursive: true, force: true });
+
+  it('reports an unreachable broker as one JSON line', async () => {
+    const ramParent = join('/dev/shm', `cli-kbs-${process.pid}`);
+    const result = await unreachableAgent(join(ramParent, 'agent'));
+    const left = existsSync(ramParent);
+    await rm(ramParent, { recursive: true, force: true });
     expect(result.status).toBe(2);
     expect(JSON.parse(result.stdout)).toMatchObject({ error: { code: 'KBS_UNREACHABLE' } });
+    expect(left).toBe(false);
+  });
+
+  it('rejects a RAM directory on disk without creating it', async () => {
+    const diskDir = join(parent, 'disk-ram-dir');
+    const result = await unreachableAgent(diskDir);
+    expect(result.status).toBe(2);
+    expect(JSON.parse(result.stdout)).toMatchObject({ error: { code: 'KEY_DIR_NOT_RAM' } });
+    expect(existsSync(diskDir)).toBe(false);
   });
 
   it('refuses a plain http broker URL', async () => {
