@@ -89,6 +89,41 @@ describe('kbs, agent and simulate commands', () => {
     expect(existsSync(diskDir)).toBe(false);
   });
 
+  it('rejects a broker CA that is no certificate', async () => {
+    const notCa = join(parent, 'sim', 'policy.json');
+    const agent = await runCli([
+      'agent',
+      '--kbs',
+      'https://127.0.0.1:9',
+      '--kbs-ca',
+      notCa,
+      '--evidence',
+      'simulated',
+      '--simulated-td',
+      join(parent, 'sim'),
+      '--json',
+    ]);
+    expect(agent.status).toBe(2);
+    expect(JSON.parse(agent.stdout)).toMatchObject({
+      error: { code: 'INVALID_OPTION', message: `--kbs-ca ${notCa} is not a PEM certificate` },
+    });
+
+    const dir = join(parent, 'up-bad-ca');
+    const up = await runCli([
+      'up',
+      '--dir',
+      dir,
+      '--kbs',
+      'https://127.0.0.1:9',
+      '--kbs-ca',
+      notCa,
+      '--json',
+    ]);
+    expect(up.status).toBe(2);
+    expect(JSON.parse(up.stdout)).toMatchObject({ error: { code: 'INVALID_OPTION' } });
+    expect(existsSync(dir)).toBe(false);
+  });
+
   it('refuses a plain http broker URL', async () => {
     const result = await runCli([
       'agent',
