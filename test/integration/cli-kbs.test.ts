@@ -177,6 +177,23 @@ describe('kbs, agent and simulate commands', () => {
     expect(imported.keys.map((key) => key.versions.length)).toEqual([1, 1]);
   });
 
+  it('explains the format of an unusable import', async () => {
+    const notKeyFile = join(parent, 'sim', 'policy.json');
+    const result = await runCli([
+      'kbs',
+      'keys',
+      'import',
+      'other',
+      notKeyFile,
+      '--dir',
+      join(parent, 'broker'),
+    ]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('KEY_FILE_INVALID');
+    expect(result.stderr).toContain('import takes a file_key_management key file');
+    expect(result.stderr).not.toContain('cannot be recreated');
+  });
+
   it('warns when a broker listens beyond loopback', async () => {
     const result = await runCli([
       'kbs',
