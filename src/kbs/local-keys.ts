@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { openEvidence } from '../attest/evidence/open.js';
 import { AgentError } from './errors.js';
 import { deliverKeyFile } from './agent/run.js';
-import { removeRamKeyFile } from './agent/ram-key-file.js';
+import { createRamDirectory, removeRamDirectory, removeRamKeyFile } from './agent/ram-key-file.js';
 import { generateVaultToken } from './agent/vault.js';
 import { spawnAgent } from './agent-spawn.js';
 import type { StateLayout } from '../mariadb/layout.js';
@@ -16,8 +16,34 @@ import {
 } from '../local/agent-process.js';
 import { isErrno } from '../util/fs.js';
 
-/** Attests to the broker and makes its keys available to the server about to start. */
+/**
+ * Attests to the broker and makes its keys available to the server about to start. The RAM
+ * directory for the keys is removed again when this or the start fails, if this call created it.
+ */
 export async function prepareBrokerKeys(
+  layout: StateLayout,
+  source: BrokerKeySource,
+  step: (text: string) => void,
+): Promise<ExternalKeys> {
+  const createdDir = await createRamDirectory(layout.ramKeysDir);
+  let keys: ExternalKeys;
+  try {
+    keys = await obtainBrokerKeys(layout, source, step);
+  } catch (error) {
+    await removeRamDirectory(createdDir);
+    throw error;
+  }
+
+  return {
+    ...keys,
+    abort: async () => {
+      await keys.abort();
+      await removeRamDirectory(createdDir);
+    },
+  };
+}
+
+async function obtainBrokerKeys(
   layout: StateLayout,
   source: BrokerKeySource,
   step: (text: string) => void,

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,8 +52,9 @@ describe('kbs, agent and simulate commands', () => {
     expect(again.stderr).toContain('BROKER_DIR_EXISTS');
   });
 
-  it('reports an unreachable broker as one JSON line', async () => {
-    const result = await runCli([
+  // A keyfile agent against a port where no broker listens.
+  const unreachableAgent = (ramDir: string) =>
+    runCli([
       'agent',
       '--kbs',
       'https://127.0.0.1:9',
@@ -65,12 +67,61 @@ describe('kbs, agent and simulate commands', () => {
       '--mode',
       'keyfile',
       '--ram-dir',
-      join('/dev/shm', `cli-kbs-${process.pid}`),
+      ramDir,
       '--json',
     ]);
-    await rm(join('/dev/shm', `cli-kbs-${process.pid}`), { recursive: true, force: true });
+
+  it('reports an unreachable broker as one JSON line', async () => {
+    const ramParent = join('/dev/shm', `cli-kbs-${process.pid}`);
+    const result = await unreachableAgent(join(ramParent, 'agent'));
+    const left = existsSync(ramParent);
+    await rm(ramParent, { recursive: true, force: true });
     expect(result.status).toBe(2);
     expect(JSON.parse(result.stdout)).toMatchObject({ error: { code: 'KBS_UNREACHABLE' } });
+    expect(left).toBe(false);
+  });
+
+  it('rejects a RAM directory on disk without creating it', async () => {
+    const diskDir = join(parent, 'disk-ram-dir');
+    const result = await unreachableAgent(diskDir);
+    expect(result.status).toBe(2);
+    expect(JSON.parse(result.stdout)).toMatchObject({ error: { code: 'KEY_DIR_NOT_RAM' } });
+    expect(existsSync(diskDir)).toBe(false);
+  });
+
+  it('rejects a broker CA that is no certificate', async () => {
+    const notCa = join(parent, 'sim', 'policy.json');
+    const agent = await runCli([
+      'agent',
+      '--kbs',
+      'https://127.0.0.1:9',
+      '--kbs-ca',
+      notCa,
+      '--evidence',
+      'simulated',
+      '--simulated-td',
+      join(parent, 'sim'),
+      '--json',
+    ]);
+    expect(agent.status).toBe(2);
+    expect(JSON.parse(agent.stdout)).toMatchObject({
+      error: { code: 'INVALID_OPTION', message: `--kbs-ca ${notCa} is not a PEM certificate` },
+    });
+
+    const dir = join(parent, 'up-bad-ca');
+    const up = await runCli([
+      'up',
+      '--dir',
+      dir,
+      '--kbs',
+      'https://127.0.0.1:9',
+      '--kbs-ca',
+      notCa,
+      '--json',
+    ]);
+    expect(up.status).toBe(2);
+    expect(JSON.parse(up.stdout)).toMatchObject({ error: { code: 'INVALID_OPTION' } });
+    expect(existsSync(dir)).toBe(false);
   });
 
   it('refuses a plain http broker URL', async () => {
@@ -124,6 +175,23 @@ describe('kbs, agent and simulate commands', () => {
     const sets = JSON.parse(list.stdout) as { keyset: string; keys: { versions: unknown[] }[] }[];
     const imported = sets.find((set) => set.keyset === 'imported')!;
     expect(imported.keys.map((key) => key.versions.length)).toEqual([1, 1]);
+  });
+
+  it('explains the format of an unusable import', async () => {
+    const notKeyFile = join(parent, 'sim', 'policy.json');
+    const result = await runCli([
+      'kbs',
+      'keys',
+      'import',
+      'other',
+      notKeyFile,
+      '--dir',
+      join(parent, 'broker'),
+    ]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('KEY_FILE_INVALID');
+    expect(result.stderr).toContain('import takes a file_key_management key file');
+    expect(result.stderr).not.toContain('cannot be recreated');
   });
 
   it('warns when a broker listens beyond loopback', async () => {

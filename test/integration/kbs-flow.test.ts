@@ -119,6 +119,20 @@ describe.skipIf(!available)('MariaDB with keys from the broker', () => {
     expect(Object.keys(record.keys['1'])).toEqual(['1', '2']);
   });
 
+  it('removes its keys directory when attestation fails', async () => {
+    for (const mode of ['keyfile', 'vault'] as const) {
+      const dir = join(parent, `unreachable-${mode}`);
+      dirs.push(dir);
+      const unreachable = { ...source(mode), url: 'https://127.0.0.1:9' };
+      await expect(
+        up({ dir, keySource: unreachable, keyProvider: prepareBrokerKeys }),
+      ).rejects.toMatchObject({
+        code: mode === 'keyfile' ? 'KBS_UNREACHABLE' : 'AGENT_START_FAILED',
+      });
+      expect(existsSync(stateLayout(dir).ramKeysDir), mode).toBe(false);
+    }
+  });
+
   it('leaves no key bytes in any file outside RAM', async () => {
     const store = await openKeyStore(test.dir);
     const needles: Buffer[] = [];

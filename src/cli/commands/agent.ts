@@ -1,11 +1,12 @@
 import { Command, InvalidArgumentError, Option } from '@commander-js/extra-typings';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { ConfigError } from '../../errors.js';
 import type { AgentOptions, AgentSummary } from '../../kbs/agent/run.js';
 import { renderPairs } from '../../report/table.js';
 import { createStyle } from '../../report/style.js';
 import { parseInteger } from '../options.js';
 import { createStepReporter, printJson, println } from '../output.js';
+import { readBrokerCaCertificate } from './broker-keys.js';
 
 /** Default RAM-backed directory of a standalone agent. */
 const DEFAULT_RAM_DIR = '/dev/shm/mariadb-tdx-agent';
@@ -93,7 +94,7 @@ async function runAgent(options: AgentCliOptions) {
   const { openEvidence } = await import('../../attest/evidence/open.js');
   const evidence = await openEvidence(options.evidence, { simulatedTd: options.simulatedTd });
   const common: AgentOptions = {
-    connection: { url: options.kbs, caCert: await readFile(options.kbsCa, 'utf8') },
+    connection: { url: options.kbs, caCert: await readBrokerCaCertificate(options.kbsCa) },
     keyset: options.keyset,
     keyIds: options.keyIds,
     evidence,

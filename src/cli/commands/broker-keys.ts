@@ -1,6 +1,8 @@
 import { Option, type Command, type OptionValues } from '@commander-js/extra-typings';
+import { X509Certificate } from 'node:crypto';
 import { resolve } from 'node:path';
 import { ConfigError } from '../../errors.js';
+import { readInputFile } from '../files.js';
 import { parseKbsUrl } from '../../kbs/url.js';
 import type { BrokerKeySource } from '../../local/manifest.js';
 
@@ -44,8 +46,13 @@ export function addBrokerKeyOptions<Args extends unknown[], Opts extends OptionV
   return extended as unknown as Command<Args, Opts & BrokerKeyCliOptions>;
 }
 
-/** Turns the broker options into a key source, or undefined when `--kbs` is not given. */
-export function brokerKeySource(options: BrokerKeyCliOptions): BrokerKeySource | undefined {
+/**
+ * Turns the broker options into a key source, or undefined when `--kbs` is not given. The CA
+ * file is read now, so a wrong file fails before anything is created.
+ */
+export async function brokerKeySource(
+  options: BrokerKeyCliOptions,
+): Promise<BrokerKeySource | undefined> {
   if (!options.kbs) {
     rejectWithoutKbs(options);
     return undefined;
@@ -61,6 +68,7 @@ export function brokerKeySource(options: BrokerKeyCliOptions): BrokerKeySource |
       hint: 'create a simulated TD with: mariadb-tdx simulate td --dir DIR',
     });
   }
+  await readBrokerCaCertificate(options.kbsCa);
   return {
     kind: 'kbs',
     url: options.kbs,
@@ -70,6 +78,22 @@ export function brokerKeySource(options: BrokerKeyCliOptions): BrokerKeySource |
     evidence: options.evidence ?? 'tdx',
     simulatedTd: options.simulatedTd ? resolve(options.simulatedTd) : undefined,
   };
+}
+
+/**
+ * Reads the broker's CA certificate named by `--kbs-ca`. A file that is not a PEM certificate
+ * fails here with INVALID_OPTION, not later as a TLS failure against the broker.
+ */
+export async function readBrokerCaCertificate(path: string): Promise<string> {
+  const pem = await readInputFile(path, 'broker CA file', '--kbs-ca');
+  try {
+    new X509Certificate(pem);
+  } catch {
+    throw new ConfigError('INVALID_OPTION', `--kbs-ca ${path} is not a PEM certificate`, {
+      hint: 'pass tls/ca.pem of the broker directory',
+    });
+  }
+  return pem;
 }
 
 const KBS_ONLY_OPTIONS: readonly [keyof BrokerKeyCliOptions, string][] = [

@@ -50,7 +50,7 @@ export function provisionCommand() {
       ]);
       const remoteAdmins = await parseRemoteAdmin(options.remoteAdmin, options.remoteAdminHashFile);
       const dataset = await parseDataset(options.dataset, options.rows, options.seed);
-      const keySource = brokerKeySource(options);
+      const keySource = await brokerKeySource(options);
       const result = await provision({
         dir: options.dir,
         port: options.port,

@@ -44,7 +44,7 @@ export function upCommand() {
         port: options.port,
         filekeyPath: options.filekey,
         profile: options.profile,
-        keySource: brokerKeySource(options),
+        keySource: await brokerKeySource(options),
         keyProvider: prepareBrokerKeys,
         keyServiceRestarter: restartBrokerAgent,
         onStep: createStepReporter(options.quiet === true || options.json === true),

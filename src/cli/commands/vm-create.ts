@@ -1,9 +1,7 @@
 import { Command, Option } from '@commander-js/extra-typings';
 import { ConfigError } from '../../errors.js';
-import { X509Certificate } from 'node:crypto';
 import { parseKbsUrl } from '../../kbs/url.js';
-import { readInputFile } from '../files.js';
-import { DEFAULT_KEYSET, rejectWithoutKbs } from './broker-keys.js';
+import { DEFAULT_KEYSET, readBrokerCaCertificate, rejectWithoutKbs } from './broker-keys.js';
 import type { CreateVmResult } from '../../vm/create.js';
 import { renderPairs } from '../../report/table.js';
 import { createStyle } from '../../report/style.js';
@@ -158,26 +156,13 @@ async function readKeyBroker(options: VmCreateCliOptions) {
       hint: 'pass the broker CA certificate, tls/ca.pem of the broker directory',
     });
   }
-  const caPem = await readCaCertificate(options.kbsCa);
+  const caPem = await readBrokerCaCertificate(options.kbsCa);
   return {
     url: options.kbs,
     caPem,
     keyset: options.keyset ?? DEFAULT_KEYSET,
     delivery: options.keyDelivery ?? 'vault',
   };
-}
-
-/** Reads the broker's CA certificate, which the seed carries into the TD. */
-async function readCaCertificate(path: string): Promise<string> {
-  const pem = await readInputFile(path, 'broker CA file', '--kbs-ca');
-  try {
-    new X509Certificate(pem);
-  } catch {
-    throw new ConfigError('INVALID_OPTION', `--kbs-ca ${path} is not a PEM certificate`, {
-      hint: 'pass tls/ca.pem of the broker directory',
-    });
-  }
-  return pem;
 }
 
 function printCreated(result: CreateVmResult) {

@@ -1,7 +1,7 @@
 import { mkdir, rm, statfs } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { formatKeyFile, type KeyRing } from '../../mariadb/keys.js';
-import { writeFileAtomic } from '../../util/fs.js';
+import { pathExists, writeFileAtomic } from '../../util/fs.js';
 import { AgentError } from '../errors.js';
 
 // statfs(2) f_type values of file systems that live only in memory (linux/magic.h).
@@ -38,10 +38,11 @@ export const RAM_KEY_FILE_NAME = 'keyfile';
 
 /**
  * Returns the file system type of `dir` when it is RAM-backed, and throws KEY_DIR_NOT_RAM
- * otherwise. Inside a TD, tmpfs pages are private guest memory, which TDX encrypts.
+ * otherwise. Inside a TD, tmpfs pages are private guest memory, which TDX encrypts. `probe`
+ * is the path whose file system is read, when `dir` does not exist yet.
  */
-export async function requireRamDirectory(dir: string): Promise<string> {
-  const info = await statfs(dir);
+export async function requireRamDirectory(dir: string, probe = dir): Promise<string> {
+  const info = await statfs(probe);
   const type = RAM_FILESYSTEMS.get(Number(info.type));
   if (!type) {
     throw new AgentError(
@@ -53,6 +54,26 @@ export async function requireRamDirectory(dir: string): Promise<string> {
     );
   }
   return type;
+}
+
+/**
+ * Creates `dir` after checking that its nearest existing ancestor is on tmpfs or ramfs, so a
+ * directory meant for keys is never created on a disk. Returns the first directory it created,
+ * for {@link removeRamDirectory}, or undefined when `dir` existed.
+ */
+export async function createRamDirectory(dir: string): Promise<string | undefined> {
+  let ancestor = resolve(dir);
+  while (!(await pathExists(ancestor))) ancestor = dirname(ancestor);
+  await requireRamDirectory(dir, ancestor);
+
+  const created = await mkdir(dir, { recursive: true, mode: 0o700 });
+  await requireRamDirectory(dir);
+  return created;
+}
+
+/** Removes, with its contents, a directory that {@link createRamDirectory} created. */
+export async function removeRamDirectory(created: string | undefined) {
+  if (created !== undefined) await rm(created, { recursive: true, force: true });
 }
 
 /**

@@ -1,4 +1,4 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { EvidenceProvider } from '../../attest/evidence/types.js';
@@ -7,7 +7,7 @@ import { writeFileAtomic } from '../../util/fs.js';
 import type { KbsConnection } from './client.js';
 import { reconcileKeyChecks } from './key-checks.js';
 import { obtainKeys, type ObtainKeysResult, type ReleasedKeys } from './obtain.js';
-import { requireRamDirectory, writeRamKeyFile } from './ram-key-file.js';
+import { createRamDirectory, removeRamDirectory, writeRamKeyFile } from './ram-key-file.js';
 import { generateVaultToken, startVaultEndpoint, type VaultEndpoint } from './vault.js';
 
 /** Options shared by both ways of delivering keys. */
@@ -49,10 +49,20 @@ export interface KeyFileDelivery extends AgentSummary {
 /**
  * Attests, fetches the keys and writes them as a file_key_management key file on tmpfs. That
  * plugin has no key versions, so each id gets the version recorded when the database was
- * created (the newest one on first use), and a rotation changes nothing for it.
+ * created (the newest one on first use), and a rotation changes nothing for it. When it fails,
+ * it removes the RAM directory if it created it.
  */
 export async function deliverKeyFile(options: AgentOptions): Promise<KeyFileDelivery> {
-  await prepareRamDir(options.ramDir);
+  const createdDir = await prepareRamDir(options.ramDir);
+  try {
+    return await writeKeyFile(options);
+  } catch (error) {
+    await removeRamDirectory(createdDir);
+    throw error;
+  }
+}
+
+async function writeKeyFile(options: AgentOptions): Promise<KeyFileDelivery> {
   const result = await obtainKeys(options);
   const reconciled = options.keyChecksFile
     ? await reconcileKeyChecks(options.keyChecksFile, options.keyset, result.keys, { pin: true })
@@ -88,17 +98,33 @@ export interface VaultAgent extends AgentSummary {
   readonly tokenFile: string | undefined;
   /** Attests again and serves the newest key versions, for example after a rotation. */
   readonly refresh: () => Promise<AgentSummary>;
-  /** Stops the endpoint and deletes the CA and token files it wrote. */
+  /**
+   * Stops the endpoint and deletes the CA and token files it wrote, and the RAM directory when
+   * the agent created it.
+   */
   readonly close: () => Promise<void>;
 }
 
 /**
  * Attests, fetches every key version and serves them to hashicorp_key_management on a loopback
  * Vault KV v2 endpoint until closed. Nothing but the per-boot CA certificate and, when the
- * caller supplies no token, the token (both on tmpfs) is written anywhere.
+ * caller supplies no token, the token (both on tmpfs) is written anywhere. When it fails, it
+ * removes the RAM directory if it created it.
  */
 export async function serveVault(options: VaultAgentOptions): Promise<VaultAgent> {
-  await prepareRamDir(options.ramDir);
+  const createdDir = await prepareRamDir(options.ramDir);
+  try {
+    return await startVault(options, createdDir);
+  } catch (error) {
+    await removeRamDirectory(createdDir);
+    throw error;
+  }
+}
+
+async function startVault(
+  options: VaultAgentOptions,
+  createdDir: string | undefined,
+): Promise<VaultAgent> {
   const fetchAndCheck = async () => {
     const result = await obtainKeys(options);
     const reconciled = options.keyChecksFile
@@ -144,6 +170,7 @@ export async function serveVault(options: VaultAgentOptions): Promise<VaultAgent
       await endpoint.close();
       await rm(caFile, { force: true });
       if (tokenFile) await rm(tokenFile, { force: true });
+      await removeRamDirectory(createdDir);
     },
   };
 }
@@ -160,11 +187,12 @@ function versionsAdded(previous: ReleasedKeys, next: ReleasedKeys) {
   return added;
 }
 
+/** Creates the RAM directory when needed; returns what {@link createRamDirectory} returns. */
 async function prepareRamDir(dir: string) {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  await requireRamDirectory(dir);
+  const created = await createRamDirectory(dir);
   // A marker file explains to an operator what the directory is for.
   await writeFile(join(dir, 'README'), 'RAM-only directory of the mariadb-tdx agent.\n');
+  return created;
 }
 
 // The summary is public: versions and claims, never key bytes.

@@ -48,6 +48,11 @@ export interface BrokerConfig {
   readonly policy?: string | undefined;
   /** Collateral for quote verification: a file or a cache directory. */
   readonly collateral?: string | undefined;
+  /**
+   * Check value of the master key that kbs init generated, so a replaced master.key is found
+   * even before the store holds a key. Directories made before it existed lack it.
+   */
+  readonly masterKeyCheck?: string | undefined;
   readonly createdAt: string;
 }
 
@@ -122,7 +127,8 @@ export async function readBrokerConfig(layout: BrokerLayout): Promise<BrokerConf
     typeof parsed.listen === 'string' &&
     Array.isArray(parsed.serverNames) &&
     (parsed.policy === undefined || typeof parsed.policy === 'string') &&
-    (parsed.collateral === undefined || typeof parsed.collateral === 'string');
+    (parsed.collateral === undefined || typeof parsed.collateral === 'string') &&
+    (parsed.masterKeyCheck === undefined || typeof parsed.masterKeyCheck === 'string');
   if (!valid) {
     throw new BrokerError('BROKER_DIR_INVALID', `${layout.config} is not a valid broker config`, {
       hint: 'restore it from your backup',

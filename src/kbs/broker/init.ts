@@ -1,12 +1,14 @@
 import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
-import { copyFile, mkdir, readdir } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rm } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
+import { loadCollateral } from '../../attest/collateral/load.js';
+import { loadPolicy } from '../../attest/policy/parse.js';
 import { BrokerError } from '../errors.js';
 import { generateTlsMaterial } from '../../mariadb/tls.js';
 import { isErrno, writeNewFile } from '../../util/fs.js';
 import { KeyStore, checkKeySetName } from '../store/key-store.js';
-import { generateMasterKey, loadSealingKey } from '../store/sealing.js';
+import { generateMasterKey, loadMasterKey } from '../store/sealing.js';
 import {
   DEFAULT_LISTEN,
   brokerLayout,
@@ -49,7 +51,9 @@ export interface InitBrokerResult {
 
 /**
  * Creates a broker directory: configuration, a master key, a CA with a server certificate, an
- * optional policy copy and key set. Fails rather than touch a directory that is not empty.
+ * optional policy copy and key set. Fails rather than touch a directory that is not empty. The
+ * policy and collateral are loaded first, as `kbs serve` loads them, so a bad file fails here;
+ * when any step fails, what this call created is removed, so the same command can run again.
  */
 export async function initBroker(options: InitBrokerOptions): Promise<InitBrokerResult> {
   const layout = brokerLayout(options.dir);
@@ -57,41 +61,25 @@ export async function initBroker(options: InitBrokerOptions): Promise<InitBroker
   const address = parseListen(listen);
   const serverNames = certificateNames(address, options.serverNames);
   if (options.keyset !== undefined) checkKeySetName(options.keyset);
-  await createEmptyDir(layout.root);
+  if (options.policyPath) await loadPolicy(resolve(options.policyPath));
+  if (options.collateral) await loadCollateral([resolve(options.collateral)]);
 
-  await writeNewFile(layout.masterKey, generateMasterKey());
-  await mkdir(layout.keysDir, { mode: 0o700 });
-  const fingerprint = await writeTls(layout, serverNames);
-
-  let policy: string | undefined;
-  if (options.policyPath) {
-    policy = `policy${extname(options.policyPath) || '.json'}`;
-    await copyFile(resolve(options.policyPath), join(layout.root, policy));
-  }
-
-  const config: BrokerConfig = {
-    tool: 'mariadb-tdx-kbs',
-    format: 1,
-    listen,
-    serverNames,
-    policy,
-    collateral: options.collateral ? resolve(options.collateral) : undefined,
-    createdAt: new Date().toISOString(),
-  };
-  await writeBrokerConfig(layout, config);
-
-  if (options.keyset !== undefined) {
-    const store = new KeyStore(layout.keysDir, await loadSealingKey(layout.masterKey));
-    await store.createKeySet(options.keyset);
+  const createdRoot = await createEmptyDir(layout.root);
+  let created;
+  try {
+    created = await populate(layout, options, listen, serverNames);
+  } catch (error) {
+    await removeCreated(layout.root, createdRoot);
+    throw error;
   }
 
   return {
     dir: layout.root,
     listen,
     caCert: layout.caCert,
-    caFingerprint256: fingerprint,
+    caFingerprint256: created.fingerprint,
     serverNames,
-    policy: policy && join(layout.root, policy),
+    policy: created.policy && join(layout.root, created.policy),
     keyset: options.keyset,
     warnings: [exposureWarning(address)].filter((warning) => warning !== undefined),
   };
@@ -114,7 +102,57 @@ function certificateNames(address: ListenAddress, given: readonly string[] | und
   return [address.host];
 }
 
-async function createEmptyDir(root: string) {
+async function populate(
+  layout: BrokerLayout,
+  options: InitBrokerOptions,
+  listen: string,
+  serverNames: readonly string[],
+) {
+  await writeNewFile(layout.masterKey, generateMasterKey());
+  const master = await loadMasterKey(layout.masterKey);
+  await mkdir(layout.keysDir, { mode: 0o700 });
+  const fingerprint = await writeTls(layout, serverNames);
+
+  let policy: string | undefined;
+  if (options.policyPath) {
+    policy = `policy${extname(options.policyPath) || '.json'}`;
+    await copyFile(resolve(options.policyPath), join(layout.root, policy));
+  }
+
+  const config: BrokerConfig = {
+    tool: 'mariadb-tdx-kbs',
+    format: 1,
+    listen,
+    serverNames,
+    policy,
+    collateral: options.collateral ? resolve(options.collateral) : undefined,
+    masterKeyCheck: master.checkValue,
+    createdAt: new Date().toISOString(),
+  };
+  await writeBrokerConfig(layout, config);
+
+  if (options.keyset !== undefined) {
+    await new KeyStore(layout.keysDir, master.sealingKey).createKeySet(options.keyset);
+  }
+  return { fingerprint, policy };
+}
+
+/**
+ * Removes what a failed init wrote: the whole directory when init created it, else its entries,
+ * because {@link createEmptyDir} accepted it only while empty.
+ */
+async function removeCreated(root: string, createdRoot: boolean) {
+  if (createdRoot) {
+    await rm(root, { recursive: true, force: true });
+    return;
+  }
+  for (const entry of await readdir(root)) {
+    await rm(join(root, entry), { recursive: true, force: true });
+  }
+}
+
+/** Creates `root`, or accepts it when it exists and is empty; returns true when it created it. */
+async function createEmptyDir(root: string): Promise<boolean> {
   try {
     const entries = await readdir(root);
     if (entries.length > 0) {
@@ -122,10 +160,12 @@ async function createEmptyDir(root: string) {
         hint: 'choose a new --dir; kbs init never replaces a master key or key store',
       });
     }
+    return false;
   } catch (error) {
     if (!isErrno(error, 'ENOENT')) throw error;
   }
   await mkdir(root, { recursive: true, mode: 0o700 });
+  return true;
 }
 
 async function writeTls(layout: BrokerLayout, serverNames: readonly string[]) {

@@ -4,8 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import type { DestinationStream, Logger } from 'pino';
 import { BrokerError } from '../errors.js';
-import { KeyStore } from '../store/key-store.js';
-import { loadSealingKey } from '../store/sealing.js';
+import { openCheckedKeyStore } from '../store/master-check.js';
 import type { QuoteAppraiser } from './appraisal.js';
 import { createBrokerApp } from './app.js';
 import { brokerLayout, parseListen, readBrokerConfig, type BrokerLayout } from './config.js';
@@ -62,7 +61,7 @@ export async function startBroker(options: StartBrokerOptions): Promise<RunningB
   const address = parseListen(options.listen ?? config.listen);
   const logger = createServiceLogger(options.logDestination, options.logLevel);
 
-  const store = new KeyStore(layout.keysDir, await loadSealingKey(layout.masterKey));
+  const store = await openCheckedKeyStore(layout, config);
   const limits = { ...DEFAULT_SESSION_LIMITS, ...options.sessionLimits };
   const sessions = new SessionTable(limits);
   const auditLog = openAuditLog(layout.auditLog);

@@ -1,15 +1,18 @@
 import { readFile } from 'node:fs/promises';
 import { computeKeyCheckValue, parseKeyFile } from '../../mariadb/keys.js';
+import { KeyError } from '../../errors.js';
 import { BrokerError } from '../errors.js';
 import { brokerLayout, readBrokerConfig } from '../broker/config.js';
-import { KeyStore, type KeySetInfo, type KeyVersionInfo } from './key-store.js';
-import { loadSealingKey } from './sealing.js';
+import type { KeyStore, KeySetInfo, KeyVersionInfo } from './key-store.js';
+import { openCheckedKeyStore } from './master-check.js';
 
-/** Opens the key store of a broker directory. */
+/**
+ * Opens the key store of a broker directory; fails with MASTER_KEY_MISMATCH when master.key did
+ * not seal it.
+ */
 export async function openKeyStore(dir: string): Promise<KeyStore> {
   const layout = brokerLayout(dir);
-  await readBrokerConfig(layout);
-  return new KeyStore(layout.keysDir, await loadSealingKey(layout.masterKey));
+  return openCheckedKeyStore(layout, await readBrokerConfig(layout));
 }
 
 /** Lists key sets, ids, versions and check values; never key bytes. */
@@ -45,7 +48,7 @@ export async function importKeyFile(
   keyFilePath: string,
 ): Promise<{ id: number; version: number; kcv: string }[]> {
   const store = await openKeyStore(dir);
-  const keys = parseKeyFile(await readFile(keyFilePath, 'utf8'), keyFilePath);
+  const keys = await readImportedKeyFile(keyFilePath);
   const existing = (await store.list()).find((entry) => entry.keyset === keyset)?.keys ?? [];
   for (const [id, key] of keys) {
     const kcv = computeKeyCheckValue(key);
@@ -68,4 +71,22 @@ export async function importKeyFile(
     imported.push({ id, version: info.version, kcv: info.kcv });
   }
   return imported;
+}
+
+/**
+ * Reads the key file to import. Its own parse errors advise restoring a damaged key file, which
+ * is wrong here, so they get a hint about the format that import expects.
+ */
+async function readImportedKeyFile(path: string) {
+  try {
+    return parseKeyFile(await readFile(path, 'utf8'), path);
+  } catch (error) {
+    if (error instanceof KeyError && error.code === 'KEY_FILE_INVALID') {
+      throw new KeyError('KEY_FILE_INVALID', error.message, {
+        hint: 'import takes a file_key_management key file: one "<id>;<hex key>" line per key',
+        cause: error,
+      });
+    }
+    throw error;
+  }
 }

@@ -135,6 +135,27 @@ export class KeyStore {
     return result;
   }
 
+  /**
+   * Tries to decrypt the oldest version of the first stored key, so a master key that did not
+   * seal this store is found before anything is written under it. Returns undefined when the
+   * store holds no key.
+   */
+  async unsealsOldestVersion(): Promise<boolean | undefined> {
+    for (const entry of await this.list()) {
+      const key = entry.keys.find((candidate) => candidate.versions.length > 0);
+      if (!key) continue;
+      const record = await this.readRecord(entry.keyset, key.id, key.versions[0]!.version);
+      try {
+        unsealKey(this.sealingKey, record.sealed, recordContext(record));
+        return true;
+      } catch (error) {
+        if (error instanceof BrokerError && error.code === 'KEY_STORE_CORRUPT') return false;
+        throw error;
+      }
+    }
+    return undefined;
+  }
+
   /** True when the key set exists. */
   async hasKeySet(keyset: string): Promise<boolean> {
     if (!RESOURCE_SEGMENT.test(keyset)) return false;

@@ -9,6 +9,8 @@ export const MASTER_KEY_LENGTH = 32;
 const GCM_IV_LENGTH = 12;
 const GCM_TAG_LENGTH = 16;
 const SEALING_INFO = 'mariadb-tdx kbs key store v1';
+const CHECK_VALUE_INFO = 'mariadb-tdx kbs master key check v1';
+const CHECK_VALUE_LENGTH = 16;
 
 /** A database key encrypted under the master key, as stored on disk (all fields public). */
 export interface SealedKey {
@@ -23,11 +25,22 @@ export function generateMasterKey(): string {
   return `${randomBytes(MASTER_KEY_LENGTH).toString('hex')}\n`;
 }
 
+/** The keys derived from a master key file. */
+export interface MasterKey {
+  /** AES-256 key that seals every stored key version. */
+  readonly sealingKey: Buffer;
+  /**
+   * Public check value of the master key, hex. It is derived with its own HKDF label, so it
+   * reveals nothing about the sealing key, and it tells two master keys apart.
+   */
+  readonly checkValue: string;
+}
+
 /**
- * Reads the master key file and derives the key-sealing key from it with HKDF-SHA256, so the
- * master key itself is never used directly as an AES key.
+ * Reads the master key file and derives the key-sealing key and the check value from it with
+ * HKDF-SHA256, so the master key itself is never used directly as an AES key.
  */
-export async function loadSealingKey(path: string): Promise<Buffer> {
+export async function loadMasterKey(path: string): Promise<MasterKey> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -50,7 +63,17 @@ export async function loadSealingKey(path: string): Promise<Buffer> {
     );
   }
   const master = Buffer.from(hex, 'hex');
-  return Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), SEALING_INFO, 32));
+  const derive = (info: string, length: number) =>
+    Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), info, length));
+  return {
+    sealingKey: derive(SEALING_INFO, 32),
+    checkValue: derive(CHECK_VALUE_INFO, CHECK_VALUE_LENGTH).toString('hex'),
+  };
+}
+
+/** Reads the master key file and returns only the key-sealing key. */
+export async function loadSealingKey(path: string): Promise<Buffer> {
+  return (await loadMasterKey(path)).sealingKey;
 }
 
 /**
