@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,6 +80,39 @@ describe('kbs, agent and simulate commands', () => {
     expect(result.status).toBe(2);
     expect(JSON.parse(result.stdout)).toMatchObject({ error: { code: 'KBS_UNREACHABLE' } });
     expect(left).toBe(false);
+  });
+
+  it('finds a busy Vault port before it asks the broker for keys', async () => {
+    const busy = createServer();
+    await new Promise<void>((done) => busy.listen(0, '127.0.0.1', done));
+    const port = (busy.address() as AddressInfo).port;
+    const ramDir = join('/dev/shm', `cli-kbs-vault-${process.pid}`);
+    try {
+      // The broker URL leads nowhere: reaching it first would fail with KBS_UNREACHABLE.
+      const result = await runCli([
+        'agent',
+        '--kbs',
+        'https://127.0.0.1:9',
+        '--kbs-ca',
+        join(parent, 'broker', 'tls', 'ca.pem'),
+        '--evidence',
+        'simulated',
+        '--simulated-td',
+        join(parent, 'sim'),
+        '--mode',
+        'vault',
+        '--vault-listen',
+        `127.0.0.1:${port}`,
+        '--ram-dir',
+        ramDir,
+        '--json',
+      ]);
+      expect(result.status).toBe(2);
+      expect(JSON.parse(result.stdout)).toMatchObject({ error: { code: 'VAULT_LISTEN_FAILED' } });
+    } finally {
+      busy.close();
+      await rm(ramDir, { recursive: true, force: true });
+    }
   });
 
   it('rejects a RAM directory on disk without creating it', async () => {

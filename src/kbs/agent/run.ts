@@ -133,15 +133,24 @@ async function startVault(
     return { summary: summarize(result, reconciled?.added ?? []), released: result.keys };
   };
 
-  const first = await fetchAndCheck();
+  // The endpoint listens before the agent attests, so a busy port fails before the broker
+  // releases any key. It serves nothing until the keys arrive.
   const token = options.token ?? generateVaultToken();
   const endpoint: VaultEndpoint = await startVaultEndpoint({
-    keys: first.released,
+    keys: new Map(),
     token,
     host: options.host,
     port: options.port,
     logger: options.logger,
   });
+  let first: Awaited<ReturnType<typeof fetchAndCheck>>;
+  try {
+    first = await fetchAndCheck();
+  } catch (error) {
+    await endpoint.close();
+    throw error;
+  }
+  endpoint.updateKeys(first.released);
 
   const caFile = join(options.ramDir, 'vault-ca.pem');
   await writeFileAtomic(caFile, endpoint.caCert, 0o644);
