@@ -133,6 +133,12 @@ describe('key broker on loopback', () => {
       const error = await attempt(await simulatedEvidence(other.dir));
       expect(error.reason).toBe('QUOTE_INVALID');
       await rm(otherParent, { recursive: true, force: true });
+      // Simulated evidence stays marked in the audit log even when its root is not trusted.
+      const refusedLine = (await readFile(join(test.dir, 'audit.log'), 'utf8'))
+        .split('\n')
+        .filter((line) => line.includes('PCK_CHAIN_UNTRUSTED'))
+        .at(-1);
+      expect(JSON.parse(refusedLine!)).toMatchObject({ simulated: true });
     });
 
     it('a reused nonce', async () => {

@@ -8,6 +8,7 @@ import { loadPolicy } from '../../attest/policy/parse.js';
 import { INTEL_SGX_ROOT_CA_PEM, loadTrustedRoots } from '../../attest/verify/roots.js';
 import { BrokerError } from '../errors.js';
 import type { Appraisal, QuoteAppraiser, TdClaims } from './appraisal.js';
+import { hasSimulatedPckChain } from '../../attest/verify/simulated.js';
 
 /** Options of {@link createQuoteAppraiser}. */
 export interface QuoteAppraiserOptions {
@@ -66,8 +67,11 @@ export async function createQuoteAppraiser(
     const facts = {
       claims: tdClaims(quote.body),
       tcbStatus: verification.tcb?.status,
+      // A quote from any simulated TD is marked, also one whose chain this broker does not
+      // trust, so the audit log never records simulated evidence as real.
       simulated:
-        simulatedFingerprint !== undefined && verification.trustedRoot === simulatedFingerprint,
+        (simulatedFingerprint !== undefined && verification.trustedRoot === simulatedFingerprint) ||
+        hasSimulatedPckChain(quote),
     };
     if (!verification.ok) {
       const { code, message } = verification.failure!;
