@@ -53,24 +53,22 @@ describe('kbs, agent and simulate commands', () => {
     expect(again.stderr).toContain('BROKER_DIR_EXISTS');
   });
 
-  // A keyfile agent against a port where no broker listens.
-  const unreachableAgent = (ramDir: string) =>
+  // An agent of the simulated TD against a port where no broker listens.
+  const simulatedAgent = (args: readonly string[], kbs = 'https://127.0.0.1:9') =>
     runCli([
       'agent',
       '--kbs',
-      'https://127.0.0.1:9',
+      kbs,
       '--kbs-ca',
       join(parent, 'broker', 'tls', 'ca.pem'),
       '--evidence',
       'simulated',
       '--simulated-td',
       join(parent, 'sim'),
-      '--mode',
-      'keyfile',
-      '--ram-dir',
-      ramDir,
-      '--json',
+      ...args,
     ]);
+  const unreachableAgent = (ramDir: string) =>
+    simulatedAgent(['--mode', 'keyfile', '--ram-dir', ramDir, '--json']);
 
   it('reports an unreachable broker as one JSON line', async () => {
     const ramParent = join('/dev/shm', `cli-kbs-${process.pid}`);
@@ -89,16 +87,7 @@ describe('kbs, agent and simulate commands', () => {
     const ramDir = join('/dev/shm', `cli-kbs-vault-${process.pid}`);
     try {
       // The broker URL leads nowhere: reaching it first would fail with KBS_UNREACHABLE.
-      const result = await runCli([
-        'agent',
-        '--kbs',
-        'https://127.0.0.1:9',
-        '--kbs-ca',
-        join(parent, 'broker', 'tls', 'ca.pem'),
-        '--evidence',
-        'simulated',
-        '--simulated-td',
-        join(parent, 'sim'),
+      const result = await simulatedAgent([
         '--mode',
         'vault',
         '--vault-listen',
@@ -159,17 +148,7 @@ describe('kbs, agent and simulate commands', () => {
   });
 
   it('refuses a plain http broker URL', async () => {
-    const result = await runCli([
-      'agent',
-      '--kbs',
-      'http://127.0.0.1:8443',
-      '--kbs-ca',
-      join(parent, 'broker', 'tls', 'ca.pem'),
-      '--evidence',
-      'simulated',
-      '--simulated-td',
-      join(parent, 'sim'),
-    ]);
+    const result = await simulatedAgent([], 'http://127.0.0.1:8443');
     expect(result.status).toBe(2);
     expect(result.stderr).toContain('https://');
   });
