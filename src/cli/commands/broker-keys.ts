@@ -17,7 +17,7 @@ export interface BrokerKeyCliOptions {
 }
 
 // The defaults are applied here rather than by the option parser, so that an option given
-// without --kbs can be told from its default and refused.
+// without --kbs is seen and refused rather than mistaken for its default.
 export const DEFAULT_KEYSET = 'mariadb';
 
 /** Adds `--kbs`, `--kbs-ca`, `--keyset`, `--key-delivery`, `--evidence` and `--simulated-td`. */

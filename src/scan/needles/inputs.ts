@@ -162,8 +162,8 @@ const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
- * A line that is valid UTF-8 is a text value, searched in every text encoding. Any other line
- * is searched as the raw bytes it holds, as data in another character set is stored.
+ * Turns a line into a value: text when it is valid UTF-8, searched in every text encoding, and
+ * otherwise the raw bytes it holds, as data in another character set is stored.
  */
 function lineValue(line: Buffer): string | Uint8Array {
   try {
