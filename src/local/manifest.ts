@@ -114,3 +114,11 @@ export async function readManifest(layout: StateLayout): Promise<StateManifest> 
 export async function writeManifest(layout: StateLayout, manifest: StateManifest) {
   await writeFileAtomic(layout.manifest, `${JSON.stringify(manifest, null, 2)}\n`, 0o644);
 }
+
+/**
+ * Returns the address this machine reaches its own server at: ::1 for a server on IPv6 loopback
+ * or on every IPv6 interface, 127.0.0.1 otherwise. The server certificate names both.
+ */
+export function localConnectHost(bindAddress: string | undefined): '127.0.0.1' | '::1' {
+  return bindAddress === '::1' || bindAddress === '::' ? '::1' : '127.0.0.1';
+}

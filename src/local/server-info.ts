@@ -1,13 +1,13 @@
 import type { MariadbBinaries } from '../mariadb/binaries.js';
 import type { StateLayout } from '../mariadb/layout.js';
 import type { ProfileName } from '../mariadb/profile.js';
-import type { StateManifest } from './manifest.js';
+import { localConnectHost, type StateManifest } from './manifest.js';
 
 /** Connection details of the server that `up` started. */
 export interface LocalServerInfo {
   readonly dir: string;
   readonly profile: ProfileName;
-  readonly host: '127.0.0.1';
+  readonly host: '127.0.0.1' | '::1';
   readonly port: number;
   readonly user: string;
   readonly passwordFile: string;
@@ -43,7 +43,7 @@ export function describeServer(
   return {
     dir: layout.root,
     profile: manifest.profile,
-    host: '127.0.0.1',
+    host: localConnectHost(manifest.bindAddress),
     port: manifest.port,
     user: manifest.adminUser,
     passwordFile: layout.adminPasswordFile,

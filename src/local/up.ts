@@ -73,6 +73,7 @@ const DEFAULT_STOP_AFTER_FAILURE_MS = 60_000;
 export async function up(options: UpOptions = {}): Promise<LocalServerInfo> {
   const layout = stateLayout(options.dir ?? DEFAULT_STATE_DIR);
   validatePort(options.port);
+  validateBindAddress(options.bindAddress);
   validateRemoteAdmins(options.remoteAdmins ?? []);
   validateOptionPath(layout.root, '--dir');
   const filekeyPath = options.filekeyPath ? resolve(options.filekeyPath) : undefined;
@@ -239,6 +240,21 @@ function validatePort(port: number | undefined) {
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     throw new ConfigError('INVALID_OPTION', `--port ${port} is not a TCP port (1 to 65535)`);
   }
+}
+
+// The local client connects over loopback and verifies the server certificate, which names
+// 127.0.0.1 and ::1, so the server listens on loopback or on every interface.
+const BIND_ADDRESSES = ['127.0.0.1', '::1', '0.0.0.0', '::'];
+
+function validateBindAddress(bindAddress: string | undefined) {
+  if (bindAddress === undefined || BIND_ADDRESSES.includes(bindAddress)) return;
+  throw new ConfigError(
+    'INVALID_OPTION',
+    `--bind-address ${JSON.stringify(bindAddress)} is not supported`,
+    {
+      hint: 'use 127.0.0.1 or ::1 to listen on this machine only, or 0.0.0.0 or :: to listen on every interface',
+    },
+  );
 }
 
 /** Attests to the broker when keys come from one; undefined for a local key file. */

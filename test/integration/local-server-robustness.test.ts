@@ -1,7 +1,18 @@
-import { chmod, chown, mkdir, readdir, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  chown,
+  mkdir,
+  readFile,
+  readdir,
+  rm,
+  symlink,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectLocal } from '../../src/local/client.js';
 import { down } from '../../src/local/down.js';
 import { readManifest } from '../../src/local/manifest.js';
 import { status } from '../../src/local/status.js';
@@ -190,6 +201,30 @@ describe.skipIf(!available)('up and down on one state directory', () => {
       await rm(layout.ramTmpDir, { force: true });
     }
   });
+
+  it('serves a server bound to ::1 through its own clients', async () => {
+    const v6 = join(parent, 'ipv6');
+    try {
+      const info = await up({ dir: v6, bindAddress: '::1' });
+      expect(info.host).toBe('::1');
+      const connection = await connectLocal(v6);
+      await connection.end();
+      expect(await readFile(stateLayout(v6).clientOptionFile, 'utf8')).toContain('host = ::1');
+    } finally {
+      await down({ dir: v6, purge: true, yes: true }).catch(() => undefined);
+    }
+  });
+
+  it.each(['garbage', '10.99.99.99', '127.0.0.1\ngeneral_log=ON'])(
+    'rejects bind address %j before creating anything',
+    async (bindAddress) => {
+      const bad = join(parent, 'bad-bind');
+      await expect(up({ dir: bad, bindAddress })).rejects.toMatchObject({
+        code: 'INVALID_OPTION',
+      });
+      expect(await pathExists(bad)).toBe(false);
+    },
+  );
 
   it('restarts a baseline directory from the CLI without --profile', async () => {
     const baseline = join(parent, 'baseline');
