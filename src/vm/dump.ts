@@ -113,7 +113,8 @@ export async function dumpVm(options: DumpVmOptions): Promise<DumpResult> {
  */
 async function checkOutput(file: string, force: boolean) {
   const directory = dirname(file);
-  const parent = await lstat(directory).catch(() => undefined);
+  // The directory itself may be reached through a link; only the file must not be one.
+  const parent = await stat(directory).catch(() => undefined);
   if (!parent?.isDirectory()) {
     throw new VmError('DUMP_FAILED', `directory ${directory} does not exist`, {
       hint: 'create it, or choose another -o',

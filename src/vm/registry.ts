@@ -73,7 +73,7 @@ export async function readVmRecord(root: string, name: string): Promise<VmRecord
         cause: error,
       });
     }
-    throw error;
+    throw invalidRecord(layout.record, name, `cannot be read: ${(error as Error).message}`, error);
   }
 
   let record: Partial<VmRecord> | null;
@@ -85,7 +85,24 @@ export async function readVmRecord(root: string, name: string): Promise<VmRecord
   if (record?.tool !== 'mariadb-tdx' || record.format !== 1 || record.name !== name) {
     throw invalidRecord(layout.record, name, 'is not a mariadb-tdx VM record');
   }
+  const missing = missingFields(record);
+  if (missing.length > 0) {
+    throw invalidRecord(layout.record, name, `lacks ${missing.join(', ')}`);
+  }
   return record as VmRecord;
+}
+
+/** Names the fields that every command reads and that a record written in part may lack. */
+function missingFields(record: Partial<VmRecord>): string[] {
+  const missing: string[] = [];
+  if (record.kind !== 'td' && record.kind !== 'regular') missing.push('kind');
+  if (record.backend !== 'libvirt' && record.backend !== 'qemu') missing.push('backend');
+  if (typeof record.domain !== 'string') missing.push('domain');
+  if (typeof record.ports?.ssh !== 'number' || typeof record.ports.mariadb !== 'number') {
+    missing.push('ports');
+  }
+  if (typeof record.spec !== 'object' || record.spec === null) missing.push('spec');
+  return missing;
 }
 
 function invalidRecord(path: string, name: string, problem: string, cause?: unknown) {

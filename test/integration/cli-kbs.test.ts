@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -45,6 +45,39 @@ describe('kbs, agent and simulate commands', () => {
     const list = await runCli(['kbs', 'keys', 'list', '--dir', join(parent, 'broker'), '--json']);
     const sets = JSON.parse(list.stdout) as { keys: { id: number }[] }[];
     expect(sets[0]?.keys.map((key) => key.id)).toEqual([1, 2]);
+  });
+
+  it('refuses an unknown log level of kbs serve', async () => {
+    const result = await runCli([
+      'kbs',
+      'serve',
+      '--dir',
+      join(parent, 'broker'),
+      '--log-level',
+      'bogus',
+    ]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("'bogus' is invalid");
+    expect(result.stderr).not.toContain('internal error');
+  });
+
+  it('makes an empty broker directory made beforehand private', async () => {
+    const dir = join(parent, 'premade');
+    await mkdir(dir, { mode: 0o755 });
+    await chmod(dir, 0o755);
+    const sim = join(parent, 'sim');
+    const init = await runCli([
+      'kbs',
+      'init',
+      '--dir',
+      dir,
+      '--policy',
+      join(sim, 'policy.json'),
+      '--collateral',
+      join(sim, 'collateral.json'),
+    ]);
+    expect(init.status).toBe(0);
+    expect((await stat(dir)).mode & 0o777).toBe(0o700);
   });
 
   it('refuses to initialise a broker directory twice', async () => {

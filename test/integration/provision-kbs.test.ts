@@ -124,6 +124,10 @@ describe.skipIf(!available)('provision with keys from a key broker', () => {
     [['--key-delivery', 'keyfile'], '--key-delivery has no effect without --kbs'],
     [['--kbs', 'http://127.0.0.1:8443', '--kbs-ca', 'ca.pem'], 'must be a plain https:// URL'],
     [['--kbs', 'not a url', '--kbs-ca', 'ca.pem'], 'is not a URL'],
+    [
+      ['--kbs', 'https://127.0.0.1:9', '--kbs-ca', 'ca.pem', '--simulated-td', 'sim'],
+      '--simulated-td needs --evidence simulated',
+    ],
   ])('refuses %j before touching anything', async (args, message) => {
     const other = join(parent, 'untouched');
     const result = await runCli(['provision', '--dir', other, '--no-systemd', ...args, '--json']);

@@ -22,6 +22,7 @@ import { waitForGuest } from '../../src/vm/ready.js';
 import { writeVmRecord } from '../../src/vm/registry.js';
 import { findExecutable } from '../../src/mariadb/binaries.js';
 import { runTool } from '../../src/vm/tools.js';
+import { pathExists } from '../../src/util/fs.js';
 import { formatAnnouncement } from '../../src/vm/announce.js';
 import { scanDump } from '../../src/vm/leak-scan.js';
 import { leakTest } from '../../src/vm/leak-test.js';
@@ -313,6 +314,30 @@ describe.skipIf(!available)('broken VM directories', () => {
     const removed = await runCli(['vm', 'rm', 'broken', '--vm-dir', vmRoot]);
     expect(removed.status).toBe(0);
     expect(await readdir(vmRoot)).toEqual(['good']);
+  });
+
+  it('list and rm survive a partial vm.json and a directory', async () => {
+    await mkdir(vmLayout(vmRoot, 'partial').dir);
+    await writeFile(
+      vmLayout(vmRoot, 'partial').record,
+      JSON.stringify({ tool: 'mariadb-tdx', format: 1, name: 'partial' }),
+    );
+    await mkdir(vmLayout(vmRoot, 'dirjson').record, { recursive: true });
+
+    const listed = await runCli(['vm', 'list', '--json', '--vm-dir', vmRoot]);
+    expect(listed.status).toBe(0);
+    const entries = JSON.parse(listed.stdout) as { name: string; state: string; error?: string }[];
+    expect(entries.find((entry) => entry.name === 'partial')).toMatchObject({
+      state: 'invalid',
+      error: expect.stringContaining('lacks kind, backend'),
+    });
+    expect(entries.find((entry) => entry.name === 'dirjson')?.state).toBe('invalid');
+
+    for (const name of ['partial', 'dirjson']) {
+      const removed = await runCli(['vm', 'rm', name, '--vm-dir', vmRoot]);
+      expect(removed.status).toBe(0);
+      expect(await pathExists(vmLayout(vmRoot, name).dir)).toBe(false);
+    }
   });
 
   it('rm stops a half-created VM', async () => {

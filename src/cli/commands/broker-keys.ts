@@ -63,6 +63,11 @@ export async function brokerKeySource(
       hint: 'pass the broker CA certificate, tls/ca.pem of the broker directory',
     });
   }
+  if (options.simulatedTd && options.evidence !== 'simulated') {
+    throw new ConfigError('INVALID_OPTION', '--simulated-td needs --evidence simulated', {
+      hint: 'add --evidence simulated to attest with the simulated TD, or drop --simulated-td',
+    });
+  }
   if (options.evidence === 'simulated' && !options.simulatedTd) {
     throw new ConfigError('INVALID_OPTION', '--evidence simulated needs --simulated-td', {
       hint: 'create a simulated TD with: mariadb-tdx simulate td --dir DIR',

@@ -1,4 +1,4 @@
-import { Argument, Command } from '@commander-js/extra-typings';
+import { Argument, Command, Option } from '@commander-js/extra-typings';
 import type { KeySetInfo } from '../../kbs/store/key-store.js';
 import { renderPairs, renderTable } from '../../report/table.js';
 import { createStyle } from '../../report/style.js';
@@ -74,7 +74,11 @@ function serveCommand() {
       'also accept quotes that chain to this SIMULATED test root (never in production)',
     )
     .option('--nonce-ttl <seconds>', 'how long a nonce may be answered', parseInteger(1, 3600), 60)
-    .option('--log-level <level>', 'service log level: debug, info, warn, error', 'info')
+    .addOption(
+      new Option('--log-level <level>', 'service log level')
+        .choices(['debug', 'info', 'warn', 'error'] as const)
+        .default('info' as const),
+    )
     .action(async (options) => {
       const { serveBroker } = await import('../../kbs/broker/run.js');
       const broker = await serveBroker({

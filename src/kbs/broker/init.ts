@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
-import { copyFile, mkdir, readdir, rm } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readdir, rm } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
 import { loadCollateral } from '../../attest/collateral/load.js';
 import { loadPolicy } from '../../attest/policy/parse.js';
@@ -160,6 +160,8 @@ async function createEmptyDir(root: string): Promise<boolean> {
         hint: 'choose a new --dir; kbs init never replaces a master key or key store',
       });
     }
+    // An empty directory made beforehand gets the mode that serve requires.
+    await chmod(root, 0o700);
     return false;
   } catch (error) {
     if (!isErrno(error, 'ENOENT')) throw error;
