@@ -240,6 +240,28 @@ describe('kbs, agent and simulate commands', () => {
     expect(result.stderr).not.toContain('cannot be recreated');
   });
 
+  it.each([
+    ['a missing file', 'missing-keyfile', 'does not exist'],
+    ['a directory', 'sim', 'is a directory'],
+    ['an encrypted key file', 'salted-keyfile', 'is encrypted (OpenSSL enc format)'],
+  ])('names the problem of importing %s', async (_name, file, message) => {
+    await writeFile(join(parent, 'salted-keyfile'), 'Salted__0123456789abcdef');
+    const result = await runCli([
+      'kbs',
+      'keys',
+      'import',
+      'other',
+      join(parent, file),
+      '--dir',
+      join(parent, 'broker'),
+      '--json',
+    ]);
+    expect(result.status).toBe(2);
+    const { error } = JSON.parse(result.stdout) as { error: { code: string; message: string } };
+    expect(error.code).toBe('KEY_FILE_INVALID');
+    expect(error.message).toContain(message);
+  });
+
   it('warns when a broker listens beyond loopback', async () => {
     const result = await runCli([
       'kbs',

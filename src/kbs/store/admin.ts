@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { computeKeyCheckValue, parseKeyFile } from '../../mariadb/keys.js';
 import { KeyError } from '../../errors.js';
+import { isErrno } from '../../util/fs.js';
 import { BrokerError } from '../errors.js';
 import { brokerLayout, readBrokerConfig } from '../broker/config.js';
 import type { KeyStore, KeySetInfo, KeyVersionInfo } from './key-store.js';
@@ -78,8 +79,27 @@ export async function importKeyFile(
  * is wrong here, so they get a hint about the format that import expects.
  */
 async function readImportedKeyFile(path: string) {
+  let bytes: Buffer;
   try {
-    return parseKeyFile(await readFile(path, 'utf8'), path);
+    bytes = await readFile(path);
+  } catch (error) {
+    const reason = isErrno(error, 'ENOENT')
+      ? 'does not exist'
+      : isErrno(error, 'EISDIR')
+        ? 'is a directory'
+        : `cannot be read: ${(error as Error).message}`;
+    throw new KeyError('KEY_FILE_INVALID', `key file ${path} ${reason}`, {
+      hint: 'pass the file_key_management key file to import, such as keys/keyfile of a state directory',
+      cause: error,
+    });
+  }
+  if (bytes.subarray(0, 8).toString('latin1') === 'Salted__') {
+    throw new KeyError('KEY_FILE_INVALID', `key file ${path} is encrypted (OpenSSL enc format)`, {
+      hint: `decrypt it to a file on tmpfs first, for example: openssl enc -d -aes-256-cbc -md sha1 -pass file:PASSFILE -in ${path} -out /dev/shm/keyfile, then import that and delete it`,
+    });
+  }
+  try {
+    return parseKeyFile(bytes.toString('utf8'), path);
   } catch (error) {
     if (error instanceof KeyError && error.code === 'KEY_FILE_INVALID') {
       throw new KeyError('KEY_FILE_INVALID', error.message, {
