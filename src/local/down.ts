@@ -39,7 +39,8 @@ export async function down(options: DownOptions = {}): Promise<DownResult> {
   if (options.purge && !options.yes) {
     throw new ConfigError(
       'INVALID_OPTION',
-      `--purge deletes ${layout.root} with its data and the only copy of its keys`,
+      `--purge deletes ${layout.root} with its data and, unless its keys come from a key ` +
+        'broker, the only copy of its keys',
       { hint: 'add --yes to confirm' },
     );
   }

@@ -149,6 +149,20 @@ describe('quote verify of unusable input', () => {
     expect(JSON.parse(result.stdout).error.code).toBe('INPUT_TOO_LARGE');
   });
 
+  it('warns about bytes after the quote', async () => {
+    const path = join(workDir, 'padded.dat');
+    await writeFile(
+      path,
+      Buffer.concat([Buffer.from(readFixture(F1.quote)), Buffer.alloc(100, 0x41)]),
+    );
+    const result = await verify(path, [...f1Collateral(), ...at()]);
+    expect(result.status).toBe(0);
+    // The fixture carries 70 bytes of zero padding of its own.
+    expect(result.stdout).toContain('170 bytes follow the quote; they are not signed');
+    const plain = await verify(tdxFixture(F1.quote), [...f1Collateral(), ...at()]);
+    expect(plain.stdout).not.toContain('follow the quote');
+  });
+
   it('reads 0x-prefixed hex', async () => {
     const path = join(workDir, 'quote.hex');
     await writeFile(path, `0x${Buffer.from(readFixture(F1.quote)).toString('hex')}\n`);

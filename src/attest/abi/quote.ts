@@ -49,6 +49,7 @@ export function parseQuote(input: Uint8Array): Quote {
     bodyOffset,
     signatureDataOffset,
     trailingLength: bytes.length - end,
+    trailingZero: bytes.subarray(end).every((byte) => byte === 0),
     ...body,
   } as Quote;
 }

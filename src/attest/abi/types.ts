@@ -86,6 +86,8 @@ interface QuoteCommon {
   readonly signatureDataOffset: number;
   /** Bytes after the declared signature data; Intel's parser ignores them, and so does this one. */
   readonly trailingLength: number;
+  /** True when those bytes are all zero, the padding of a fixed-size quote buffer, or absent. */
+  readonly trailingZero: boolean;
 }
 
 export interface TdxQuote extends QuoteCommon {

@@ -23,7 +23,7 @@ const VERDICT_WORDS: Record<Verdict, string> = {
 /** Readable summary of an appraisal: verdict, verification steps, TCB, TD fields, policy. */
 export function renderAppraisal(
   appraisal: QuoteAppraisal,
-  options: { verdict: Verdict; nonIntelRoots: boolean },
+  options: { verdict: Verdict; nonIntelRoots: boolean; trailingData?: boolean },
 ): string {
   const style = createStyle();
   const { verification } = appraisal;
@@ -45,6 +45,15 @@ export function renderAppraisal(
   }
   if (verification.failure) lines.push(`  ${verification.failure.message}`);
   if (verification.failure?.hint) lines.push(style.dim(`  ${verification.failure.hint}`));
+  if (options.trailingData) {
+    // The signature does not cover bytes after the quote, so they are reported, not trusted.
+    // Zero padding, as quote buffers of a fixed size carry, is not worth a word.
+    lines.push(
+      style.warn(
+        `  ${quote.trailingLength} bytes follow the quote; they are not signed and were ignored`,
+      ),
+    );
+  }
   if (options.nonIntelRoots) {
     lines.push(
       style.warn('  a trusted root other than the Intel SGX Root CA was given explicitly'),

@@ -86,7 +86,15 @@ async function verifyQuoteFile(quotePath: string, options: VerifyCliOptions) {
 
   const verdict = verdictOf(appraisal);
   if (options.json) printJson({ ...appraisalToJson(appraisal), verdict });
-  else println(renderAppraisal(appraisal, { verdict, nonIntelRoots: roots.nonIntel }));
+  else {
+    println(
+      renderAppraisal(appraisal, {
+        verdict,
+        nonIntelRoots: roots.nonIntel,
+        trailingData: !quote.trailingZero,
+      }),
+    );
+  }
   process.exitCode = EXIT_STATUS[verdict];
 }
 

@@ -62,7 +62,7 @@ export class KeyStore {
     } catch (error) {
       if (isErrno(error, 'EEXIST')) {
         throw new BrokerError('KEYSET_EXISTS', `key set ${keyset} already exists`, {
-          hint: 'rotate its keys with: mariadb-tdx kbs keys rotate',
+          hint: `add a key version with: mariadb-tdx kbs keys rotate ${keyset} ID`,
         });
       }
       throw error;
