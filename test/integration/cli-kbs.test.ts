@@ -137,6 +137,20 @@ describe('kbs, agent and simulate commands', () => {
     }
   });
 
+  it('rejects a RAM directory that is a file', async () => {
+    const file = join('/dev/shm', `cli-kbs-file-${process.pid}`);
+    await writeFile(file, 'not a directory\n');
+    try {
+      const result = await unreachableAgent(file);
+      expect(result.status).toBe(2);
+      expect(JSON.parse(result.stdout)).toMatchObject({
+        error: { code: 'KEY_DIR_NOT_RAM', message: `${file} is not a directory` },
+      });
+    } finally {
+      await rm(file, { force: true });
+    }
+  });
+
   it('rejects a RAM directory on disk without creating it', async () => {
     const diskDir = join(parent, 'disk-ram-dir');
     const result = await unreachableAgent(diskDir);

@@ -1,7 +1,7 @@
 import { mkdir, rm, statfs } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { formatKeyFile, type KeyRing } from '../../mariadb/keys.js';
-import { pathExists, writeFileAtomic } from '../../util/fs.js';
+import { isErrno, pathExists, writeFileAtomic } from '../../util/fs.js';
 import { AgentError } from '../errors.js';
 
 // statfs(2) f_type values of file systems that live only in memory (linux/magic.h).
@@ -66,7 +66,16 @@ export async function createRamDirectory(dir: string): Promise<string | undefine
   while (!(await pathExists(ancestor))) ancestor = dirname(ancestor);
   await requireRamDirectory(dir, ancestor);
 
-  const created = await mkdir(dir, { recursive: true, mode: 0o700 });
+  let created: string | undefined;
+  try {
+    created = await mkdir(dir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    if (!isErrno(error, 'EEXIST') && !isErrno(error, 'ENOTDIR')) throw error;
+    throw new AgentError('KEY_DIR_NOT_RAM', `${dir} is not a directory`, {
+      hint: 'pass --ram-dir a directory on tmpfs, such as /dev/shm/mariadb-tdx-agent',
+      cause: error,
+    });
+  }
   await requireRamDirectory(dir);
   return created;
 }
