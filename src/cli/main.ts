@@ -73,7 +73,7 @@ export function buildProgram(options: { json?: boolean } = {}): Command {
   return program;
 }
 
-// Commander exits the process on errors unless told otherwise, and settings made on a command
+// Commander exits the process on errors unless configured otherwise, and settings made on a command
 // do not reach subcommands added with addCommand, so each nested command is configured too.
 function configureTree(command: Command, json: boolean) {
   if (json) command.configureOutput({ writeErr: () => undefined });

@@ -10,12 +10,12 @@ const CLI_PATH = fileURLToPath(new URL('../../bin/mariadb-tdx.js', import.meta.u
 const AGENT_START_TIMEOUT_MS = 120_000;
 
 /**
- * How often the background agent attests again to pick up key rotations. MariaDB then sees a
- * new key version within this interval plus hashicorp_key_management_cache_version_timeout.
+ * Interval at which the background agent attests again to pick up key rotations. MariaDB then
+ * reads a new key version within this interval plus hashicorp_key_management_cache_version_timeout.
  */
 export const AGENT_REFRESH_SECONDS = 300;
 
-/** What a started agent reports on its first line. */
+/** First line that a started agent prints. */
 export interface AgentReady {
   readonly url: string;
   readonly caFile: string;

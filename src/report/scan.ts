@@ -12,7 +12,7 @@ const MAX_CONTEXTS = 10;
 /** Rejected values, skipped inputs and excluded entries listed one per line. */
 const MAX_LISTED = 20;
 
-/** Options of a rendered report, with facts that only the CLI knows. */
+/** Options of a rendered report, with facts that only the CLI has. */
 export interface RenderOptions {
   readonly redact: boolean;
   /** Values given more than once and searched once. */

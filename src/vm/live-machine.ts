@@ -1,6 +1,9 @@
 import { XMLParser } from 'fast-xml-parser';
 import { formatTdPolicy, parseTdPolicy } from './td-policy.js';
 
+// libvirt calls a KVM guest type 'kvm' and a software-emulated one type 'qemu'.
+const ACCELERATORS: Record<string, 'kvm' | 'tcg' | undefined> = { kvm: 'kvm', qemu: 'tcg' };
+
 /** Accelerator and TDX settings of a running VM, read from the hypervisor rather than vm.json. */
 export interface LiveMachine {
   /** kvm, tcg (software emulation), or undefined when the source does not show it. */
@@ -52,10 +55,8 @@ export function parseDomainXml(xml: string): LiveMachine {
   const domain = parsed.domain;
   const security = domain?.launchSecurity;
   const tdx = security?.['@_type'] === 'tdx';
-  // libvirt calls a KVM guest type 'kvm' and a software-emulated one type 'qemu'.
-  const type = domain?.['@_type'];
   return {
-    accel: type === 'kvm' ? 'kvm' : type === 'qemu' ? 'tcg' : undefined,
+    accel: ACCELERATORS[domain?.['@_type'] ?? ''],
     tdx,
     tdPolicy:
       tdx && security?.policy !== undefined ? normalizePolicy(String(security.policy)) : undefined,

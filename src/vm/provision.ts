@@ -69,7 +69,7 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionRes
 
     await say({ type: 'stage', name: 'mariadb' });
     // Without a key source the keys are created in a key file on the guest disk, which TDX does
-    // not protect; with one they stay in the TD's memory.
+    // not protect. With one they stay in the TD's memory.
     const { prepareBrokerKeys, restartBrokerAgent } = await import('../kbs/local-keys.js');
     let server = await up({
       dir: options.dir,

@@ -30,7 +30,7 @@ export interface SeedOptions {
   readonly keyBroker?: SeedKeyBroker | undefined;
 }
 
-/** Where a TD gets its keys: the broker's URL as the guest reaches it, and its CA certificate. */
+/** Key broker of a TD: its URL as the guest reaches it, and its CA certificate. */
 export interface SeedKeyBroker {
   readonly url: string;
   /** PEM of the broker's CA certificate (public). */

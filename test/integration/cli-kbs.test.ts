@@ -200,7 +200,7 @@ describe('kbs, agent and simulate commands', () => {
     expect(result.stderr).toContain('https://');
   });
 
-  it('checks the broker URL of a TD on the host, not after its boot', async () => {
+  it('rejects a TD broker URL before boot', async () => {
     const result = await runCli([
       'vm',
       'create',

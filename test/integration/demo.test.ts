@@ -245,7 +245,7 @@ describe.skipIf(!available)('mariadb-tdx demo command', () => {
   it('says a working directory is busy while a demo holds it', async () => {
     const busy = join(parent, 'busy');
     await mkdir(busy);
-    // The test process stands in for a running demo: its pid is alive.
+    // The test process plays a running demo, because its pid is alive.
     await writeFile(join(busy, '.demo.lock'), `${process.pid}\n`);
     const result = await runCli(['demo', '--dir', busy], { cwd: parent });
     expect(result.status).toBe(2);

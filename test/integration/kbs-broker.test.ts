@@ -134,11 +134,11 @@ describe('key broker on loopback', () => {
       expect(error.reason).toBe('QUOTE_INVALID');
       await rm(otherParent, { recursive: true, force: true });
       // Simulated evidence stays marked in the audit log even when its root is not trusted.
-      const refusedLine = (await readFile(join(test.dir, 'audit.log'), 'utf8'))
+      const rejectionLine = (await readFile(join(test.dir, 'audit.log'), 'utf8'))
         .split('\n')
         .filter((line) => line.includes('PCK_CHAIN_UNTRUSTED'))
         .at(-1);
-      expect(JSON.parse(refusedLine!)).toMatchObject({ simulated: true });
+      expect(JSON.parse(rejectionLine!)).toMatchObject({ simulated: true });
     });
 
     it('a reused nonce', async () => {

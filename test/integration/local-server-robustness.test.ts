@@ -173,7 +173,7 @@ describe.skipIf(!available)('up and down on one state directory', () => {
     }
   });
 
-  it('keeps a state directory with a loose mode and says how to tighten it', async () => {
+  it('hints chmod for a loose mode', async () => {
     const layout = stateLayout(dir);
     await chmod(layout.root, 0o755);
     try {

@@ -53,8 +53,8 @@ async function loadDirectory(directory: string, quote: Quote | undefined): Promi
     const platform = quotePlatform(quote);
     const cached = platform && cacheFileName(quote.header.tee, platform.fmspc, platform.caType);
     if (cached && names.includes(cached)) return loadFile(join(directory, cached));
-    // A cache directory holds only per-platform bundles, so the other files cannot serve the
-    // quote: say that its bundle is missing rather than verify against another platform's.
+    // A cache directory contains only per-platform bundles, so the other files cannot serve
+    // the quote. The error reports its bundle as missing rather than verify against another's.
     if (names.length > 0 && names.every((name) => isCacheFileName(name))) {
       const what = platform
         ? `${quote.header.tee} FMSPC ${platform.fmspc} (${platform.caType} CA)`

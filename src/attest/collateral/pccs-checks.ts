@@ -7,7 +7,7 @@ import type { CollateralBundle } from './bundle.js';
 import type { Fetched } from './http.js';
 import type { Responses } from './pccs.js';
 
-/** What `quote collateral fetch` asked the service for. */
+/** Request that `quote collateral fetch` sent to the service. */
 export interface CollateralRequest {
   readonly tee: 'tdx' | 'sgx';
   readonly fmspc: string;

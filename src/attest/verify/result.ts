@@ -33,7 +33,7 @@ export interface QuoteVerification {
   readonly trustedRoot: string | undefined;
   /**
    * True when the quote's PCK chain comes from the TD simulator (a SIMULATED test root), not
-   * from Intel, whether or not it verified. Reports must then say SIMULATED.
+   * from Intel, whether or not it verified. Reports must then print SIMULATED.
    */
   readonly simulated: boolean;
   readonly platform: PlatformFacts | undefined;

@@ -1,6 +1,6 @@
 import { ConfigError } from '../../errors.js';
 
-/** Where a time lies against a validity window. */
+/** Position of a time against a validity window. */
 export type WindowState = 'valid' | 'expired' | 'not-yet-valid';
 
 /**

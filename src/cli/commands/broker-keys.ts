@@ -57,12 +57,6 @@ export async function brokerKeySource(
     rejectWithoutKbs(options);
     return undefined;
   }
-  parseKbsUrl(options.kbs);
-  if (!options.kbsCa) {
-    throw new ConfigError('INVALID_OPTION', '--kbs needs --kbs-ca', {
-      hint: 'pass the broker CA certificate, tls/ca.pem of the broker directory',
-    });
-  }
   if (options.simulatedTd && options.evidence !== 'simulated') {
     throw new ConfigError('INVALID_OPTION', '--simulated-td needs --evidence simulated', {
       hint: 'add --evidence simulated to attest with the simulated TD, or drop --simulated-td',
@@ -73,16 +67,33 @@ export async function brokerKeySource(
       hint: 'create a simulated TD with: mariadb-tdx simulate td --dir DIR',
     });
   }
-  await readBrokerCaCertificate(options.kbsCa);
+  const { caFile } = await readBrokerConnection(options.kbs, options.kbsCa);
   return {
     kind: 'kbs',
     url: options.kbs,
-    caFile: resolve(options.kbsCa),
+    caFile,
     keyset: options.keyset ?? DEFAULT_KEYSET,
     mode: options.keyDelivery ?? 'vault',
     evidence: options.evidence ?? 'tdx',
     simulatedTd: options.simulatedTd ? resolve(options.simulatedTd) : undefined,
   };
+}
+
+/**
+ * Checks `--kbs` and `--kbs-ca` and reads the CA certificate, so a mistake in either fails
+ * before anything is created.
+ */
+export async function readBrokerConnection(
+  url: string,
+  caFile: string | undefined,
+): Promise<{ caFile: string; caPem: string }> {
+  parseKbsUrl(url);
+  if (!caFile) {
+    throw new ConfigError('INVALID_OPTION', '--kbs needs --kbs-ca', {
+      hint: 'pass the broker CA certificate, tls/ca.pem of the broker directory',
+    });
+  }
+  return { caFile: resolve(caFile), caPem: await readBrokerCaCertificate(caFile) };
 }
 
 /**

@@ -11,7 +11,7 @@ const BODY_NAMES = {
   sgxEnclaveReport: 'SGX enclave report',
 } as const;
 
-/** How the CLI judged an appraisal, which sets the verdict word and the exit status. */
+/** Judgement of an appraisal by the CLI, which sets the verdict word and the exit status. */
 export type Verdict = 'accepted' | 'rejected' | 'unusable';
 
 const VERDICT_WORDS: Record<Verdict, string> = {

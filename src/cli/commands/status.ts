@@ -15,7 +15,7 @@ export function statusCommand() {
       const report = await status({ dir: options.dir });
       if (options.json) printJson(report);
       else printStatus(report);
-      // A problem (a server that does not answer, a dead key agent) fails scripts and monitors.
+      // A problem (a server that does not respond, a dead key agent) fails scripts and monitors.
       if (report.problem) process.exitCode = 1;
     });
 }

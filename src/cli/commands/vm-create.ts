@@ -1,7 +1,6 @@
 import { Command, Option } from '@commander-js/extra-typings';
 import { ConfigError } from '../../errors.js';
-import { parseKbsUrl } from '../../kbs/url.js';
-import { DEFAULT_KEYSET, readBrokerCaCertificate, rejectWithoutKbs } from './broker-keys.js';
+import { DEFAULT_KEYSET, readBrokerConnection, rejectWithoutKbs } from './broker-keys.js';
 import type { CreateVmResult } from '../../vm/create.js';
 import { renderPairs } from '../../report/table.js';
 import { createStyle } from '../../report/style.js';
@@ -150,13 +149,7 @@ async function readKeyBroker(options: VmCreateCliOptions) {
     return undefined;
   }
   // The URL is checked here, because inside the TD a mistake shows only after a long boot.
-  parseKbsUrl(options.kbs);
-  if (!options.kbsCa) {
-    throw new ConfigError('INVALID_OPTION', '--kbs needs --kbs-ca', {
-      hint: 'pass the broker CA certificate, tls/ca.pem of the broker directory',
-    });
-  }
-  const caPem = await readBrokerCaCertificate(options.kbsCa);
+  const { caPem } = await readBrokerConnection(options.kbs, options.kbsCa);
   return {
     url: options.kbs,
     caPem,

@@ -50,7 +50,7 @@ export interface BrokerConfig {
   readonly collateral?: string | undefined;
   /**
    * Check value of the master key that kbs init generated, so a replaced master.key is found
-   * even before the store holds a key. Directories made before it existed lack it.
+   * even before the store contains a key. Directories made before it existed lack it.
    */
   readonly masterKeyCheck?: string | undefined;
   readonly createdAt: string;

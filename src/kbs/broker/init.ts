@@ -86,7 +86,7 @@ export async function initBroker(options: InitBrokerOptions): Promise<InitBroker
 }
 
 /**
- * The names the server certificate covers: those given, else the listen host. A wildcard
+ * Returns the names the server certificate covers: those given, else the listen host. A wildcard
  * address such as 0.0.0.0 is no name a client connects to, so it needs explicit names.
  */
 function certificateNames(address: ListenAddress, given: readonly string[] | undefined) {

@@ -31,7 +31,7 @@ export type SessionEnd = 'nonce-expired' | 'nonce-used' | 'evicted';
 
 /** Limits of the session table. */
 export interface SessionLimits {
-  /** How long a nonce may be answered; an unattested session is dropped after it. */
+  /** Lifetime of a nonce. An unattested session is dropped when its nonce expires. */
   readonly nonceTtlMs: number;
   /** How long an attested session (and its token) may fetch resources. */
   readonly attestedTtlMs: number;
@@ -53,7 +53,7 @@ type Entry = Session & { readonly idHash: Buffer };
  *
  * Unattested sessions cost an attacker nothing but an `auth` request, so they never crowd out
  * the others: each lives only as long as its nonce, each client has a bounded number, and a
- * full table evicts the oldest of them. A client whose session ended is told why for a while
+ * full table evicts the oldest of them. A client whose session ended gets the reason for a while
  * (see `endOf`), from a bounded list of hashes.
  */
 export class SessionTable {
@@ -215,7 +215,7 @@ function retainUntil(session: Session): number {
   return session.attested ? session.attested.expiresAt : session.nonceExpiresAt;
 }
 
-/** NONCE_EXPIRED for a session whose nonce was not answered in time. */
+/** NONCE_EXPIRED for a session whose nonce was not used in time. */
 export function nonceExpired(label: string | undefined): BrokerError {
   return new BrokerError(
     'NONCE_EXPIRED',

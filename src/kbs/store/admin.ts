@@ -40,7 +40,7 @@ export async function rotateKey(dir: string, keyset: string, id: number): Promis
 /**
  * Imports the keys of a file_key_management key file into a key set, each as the next version
  * of its id, so a database that used a local key file can move to the broker. A key that the
- * key set already holds (the same check value under the same id) is refused before anything is
+ * key set already contains (the same check value under the same id) is refused before anything is
  * written, so importing a file twice adds nothing. The key file itself is left unchanged.
  */
 export async function importKeyFile(

@@ -138,7 +138,7 @@ export class KeyStore {
   /**
    * Tries to decrypt the oldest version of the first stored key, so a master key that did not
    * seal this store is found before anything is written under it. Returns undefined when the
-   * store holds no key.
+   * store contains no key.
    */
   async unsealsOldestVersion(): Promise<boolean | undefined> {
     for (const entry of await this.list()) {

@@ -31,7 +31,7 @@ export interface MasterKey {
   readonly sealingKey: Buffer;
   /**
    * Public check value of the master key, hex. It is derived with its own HKDF label, so it
-   * reveals nothing about the sealing key, and it tells two master keys apart.
+   * reveals nothing about the sealing key, and it distinguishes two master keys.
    */
   readonly checkValue: string;
 }

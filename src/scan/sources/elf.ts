@@ -32,7 +32,7 @@ function truncationMessage(
         : `PT_LOAD ${header.index} (${space} ${hex(address)}) has ${formatBytes(Number(present))} of ${formatBytes(Number(header.filesz))}, up to ${space} ${hex(address + present)}`,
     );
   }
-  // A dump cut early misses most of its segments; the first few say where it ends.
+  // A dump cut early misses most of its segments, and the first few show where it ends.
   const shown = parts.slice(0, MAX_LISTED_SEGMENTS);
   if (parts.length > shown.length) {
     shown.push(`${parts.length - shown.length} more PT_LOAD segments are missing or cut`);
